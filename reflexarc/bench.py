@@ -1,0 +1,45 @@
+"""``reflexarc bench NAME``: run one benchmark and write its JSON result.
+
+Each benchmark lives beside the code it measures; this module only dispatches, so a benchmark's
+heavy imports (PyBullet, rclpy, torch-free ONNX runtime) load only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+# name -> "module:function"; the function takes the parsed args and returns a JSON-able dict.
+_BENCHMARKS: dict[str, str] = {
+}
+
+
+def run_benchmark(name: str, args: argparse.Namespace) -> dict:
+    """Run the benchmark ``name`` and return its result dictionary."""
+    module_name, _, func_name = _BENCHMARKS[name].partition(":")
+    return getattr(importlib.import_module(module_name), func_name)(args)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    result = run_benchmark(args.name, args)
+    text = json.dumps(result, indent=2, sort_keys=True)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``bench`` when at least one benchmark ships."""
+    if not _BENCHMARKS:
+        return
+    parser = subparsers.add_parser("bench", help="run one benchmark, print and save its JSON result")
+    parser.add_argument("name", choices=sorted(_BENCHMARKS), help="which benchmark")
+    parser.add_argument("--json", metavar="FILE", help="also write the result to FILE")
+    parser.add_argument("--quick", action="store_true", help="fewer samples (smoke run, not for reporting)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.set_defaults(func=_handle)
