@@ -16,6 +16,7 @@ from reflexarc.log import configure_logging
 # Each module exposes ``register(subparsers)``; handlers return the process exit code.
 _COMMAND_MODULES: tuple[str, ...] = (
     "reflexarc.bench",
+    "reflexarc.launch_cli",
 )
 
 
