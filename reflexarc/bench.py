@@ -14,6 +14,7 @@ from pathlib import Path
 
 # name -> "module:function"; the function takes the parsed args and returns a JSON-able dict.
 _BENCHMARKS: dict[str, str] = {
+    "planner": "cloud_planner.bench_planner:bench_planner",
 }
 
 

@@ -17,6 +17,7 @@ from reflexarc.log import configure_logging
 _COMMAND_MODULES: tuple[str, ...] = (
     "reflexarc.bench",
     "reflexarc.launch_cli",
+    "cloud_planner.cli",
 )
 
 

@@ -1,0 +1,38 @@
+"""The PyBullet home simulation: the world every demo and test runs in.
+
+Importing ``sim`` (or ``sim.home_layout``) does not import PyBullet; the simulator classes load on
+first attribute access so that cloud-side code can read the home layout without a physics engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from sim.home_layout import HomeLayout, LayoutError, load_home_layout
+
+__all__ = [
+    "CameraFrame",
+    "HomeLayout",
+    "HomeSim",
+    "LaserScanData",
+    "LayoutError",
+    "LidarConfig",
+    "Odometry",
+    "load_home_layout",
+]
+
+_LAZY = {
+    "HomeSim": "sim.home_sim",
+    "LidarConfig": "sim.sensors",
+    "LaserScanData": "sim.sensors",
+    "CameraFrame": "sim.sensors",
+    "Odometry": "sim.sensors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load simulator classes (and PyBullet) only when they are first used."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
