@@ -15,6 +15,8 @@ from pathlib import Path
 # name -> "module:function"; the function takes the parsed args and returns a JSON-able dict.
 _BENCHMARKS: dict[str, str] = {
     "planner": "cloud_planner.bench_planner:bench_planner",
+    "sim": "sim.bench_sim:bench_sim",
+    "speech": "edge_agent.bench_speech:bench_speech",
 }
 
 

@@ -18,6 +18,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "reflexarc.bench",
     "reflexarc.launch_cli",
     "cloud_planner.cli",
+    "sim.cli",
+    "edge_agent.speech_cli",
 )
 
 

@@ -12,22 +12,36 @@ from typing import Any
 from sim.home_layout import HomeLayout, LayoutError, load_home_layout
 
 __all__ = [
+    "CameraConfig",
     "CameraFrame",
+    "CollisionEvent",
+    "DockState",
     "HomeLayout",
+    "HomeNavEnv",
     "HomeSim",
     "LaserScanData",
     "LayoutError",
     "LidarConfig",
     "Odometry",
+    "SimError",
+    "SimEvent",
+    "draw_top_down",
     "load_home_layout",
 ]
 
 _LAZY = {
     "HomeSim": "sim.home_sim",
-    "LidarConfig": "sim.sensors",
-    "LaserScanData": "sim.sensors",
+    "SimError": "sim.home_sim",
+    "HomeNavEnv": "sim.nav_env",
+    "draw_top_down": "sim.snapshot",
+    "CameraConfig": "sim.sensors",
     "CameraFrame": "sim.sensors",
+    "CollisionEvent": "sim.sensors",
+    "DockState": "sim.sensors",
+    "LaserScanData": "sim.sensors",
+    "LidarConfig": "sim.sensors",
     "Odometry": "sim.sensors",
+    "SimEvent": "sim.sensors",
 }
 
 
