@@ -17,6 +17,8 @@ _BENCHMARKS: dict[str, str] = {
     "planner": "cloud_planner.bench_planner:bench_planner",
     "sim": "sim.bench_sim:bench_sim",
     "speech": "edge_agent.bench_speech:bench_speech",
+    "policy": "edge_agent.training.bench_policy:bench_policy",
+    "reflex": "edge_agent.bench_reflex:bench_reflex",
 }
 
 

@@ -20,6 +20,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cloud_planner.cli",
     "sim.cli",
     "edge_agent.speech_cli",
+    "edge_agent.training.cli",
 )
 
 
