@@ -104,17 +104,15 @@ def _handle_plan(args: argparse.Namespace) -> int:
 
 
 def _handle_serve(args: argparse.Namespace) -> int:
+    from cloud_planner.auth import AuthError, TokenTable
     from cloud_planner.server import PlannerConfig, serve
 
-    token = ""
+    tokens = None
     if args.token_file:
         try:
-            token = Path(args.token_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            sys.stderr.write(f"error: cannot read token file: {exc}\n")
-            return EXIT_ERROR
-        if not token:
-            sys.stderr.write("error: the token file is empty\n")
+            tokens = TokenTable.from_file(args.token_file)
+        except AuthError as exc:
+            sys.stderr.write(f"error: {exc}\n")
             return EXIT_ERROR
     if bool(args.tls_cert) != bool(args.tls_key):
         sys.stderr.write("error: --tls-cert and --tls-key go together\n")
@@ -133,7 +131,10 @@ def _handle_serve(args: argparse.Namespace) -> int:
         max_workers=args.max_workers,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
-        token=token,
+        tls_client_ca=Path(args.tls_client_ca) if args.tls_client_ca else None,
+        tokens=tokens,
+        insecure_loopback=args.insecure_loopback,
+        reflection=args.reflection,
         default_scene=default_scene,
     )
     try:
@@ -187,6 +188,12 @@ def add_serve_arguments(srv: argparse.ArgumentParser) -> None:
     srv.add_argument("--scene", metavar="FILE", help="scene for Plan requests without one (default: seed home)")
     srv.add_argument("--tls-cert", metavar="F", help="PEM certificate chain (with --tls-key)")
     srv.add_argument("--tls-key", metavar="F", help="PEM private key")
-    srv.add_argument("--token-file", metavar="F", help="file holding the bearer token clients must send")
+    srv.add_argument("--tls-client-ca", metavar="F",
+                     help="PEM CA bundle: require client certificates it signed (mutual TLS)")
+    srv.add_argument("--token-file", metavar="F",
+                     help="per-robot tokens, one robot_id:token per line (or one shared token)")
+    srv.add_argument("--insecure-loopback", action="store_true",
+                     help="development only: accept tokens over plaintext when bound to 127.0.0.1")
+    srv.add_argument("--reflection", action="store_true", help="serve gRPC server reflection (off by default)")
     srv.add_argument("--max-workers", type=int, default=128, help="handler threads (one per open session)")
     srv.add_argument("--grace", type=float, default=2.0, help="seconds to drain calls on shutdown")

@@ -1,7 +1,8 @@
 """Client side of the planner service, for the edge, tools, tests and benchmarks.
 
-``PlannerClient`` wraps a channel with the same message limits as the server, a deadline on every
-unary and server-streaming call, and the bearer token when one is configured. ``SessionStream`` is
+``PlannerClient`` wraps a channel with the same message limits and keepalive as the server
+(``cloud_planner.channel_options``), a deadline on every unary and server-streaming call, the bearer
+token when one is configured, TLS or mutual TLS, and a list of replica addresses to fail over to. ``SessionStream`` is
 one bidirectional Session: ``send`` never blocks on the network and ``receive(timeout)`` waits for the
 next cloud message, so an edge executive can keep executing while messages arrive.
 """
@@ -18,27 +19,27 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cloud_planner import wire
+from cloud_planner.auth import bearer_metadata, target_is_loopback
+from cloud_planner.channel_options import MAX_MESSAGE_BYTES, Keepalive, client_channel_options
 from cloud_planner.errors import PlanRejected
 from cloud_planner.plan import Command, CommandSource, Fact, Plan, PlanStep
 from protos.reflexarc.v1 import planner_pb2, planner_pb2_grpc
 from reflexarc.scene_graph import SceneGraph
 
-__all__ = ["DEFAULT_TIMEOUT_S", "PlannerClient", "SessionClosed", "SessionStream", "channel_options"]
+__all__ = ["DEFAULT_TIMEOUT_S", "NoReplicaAvailable", "PlannerClient", "SessionClosed", "SessionStream",
+           "channel_options"]
 
 DEFAULT_TIMEOUT_S = 5.0
-_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 _CLOSE = object()
 
 
-def channel_options(max_message_bytes: int = _MAX_MESSAGE_BYTES) -> list[tuple[str, int]]:
-    """Client channel arguments matching the server's limits, with keepalive."""
-    return [
-        ("grpc.max_receive_message_length", max_message_bytes),
-        ("grpc.max_send_message_length", max_message_bytes),
-        ("grpc.keepalive_time_ms", 20_000),
-        ("grpc.keepalive_timeout_ms", 10_000),
-        ("grpc.keepalive_permit_without_calls", 1),
-    ]
+def channel_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str, int]]:
+    """Client channel arguments matching the server's limits and keepalive."""
+    return client_channel_options(max_message_bytes)
+
+
+class NoReplicaAvailable(ConnectionError):
+    """None of the client's planner addresses reports SERVING."""
 
 
 class SessionClosed(RuntimeError):
@@ -160,26 +161,71 @@ class SessionStream:
 
 
 class PlannerClient:
-    """A channel to one planner server.
+    """A channel to one planner replica, with the others to fail over to.
 
     Args:
-        target: ``host:port``.
-        token: Bearer token, if the server requires one.
+        target: ``host:port``, or several replicas' addresses in order of preference.
+        token: Bearer token, if the server requires one (sent over TLS only, or plaintext to loopback).
         root_certificates: PEM CA bundle to use TLS (None: plaintext).
+        client_certificate: PEM certificate chain proving this client (mutual TLS; with ``client_key``).
+        client_key: PEM private key of ``client_certificate``.
         timeout_s: Deadline for unary and server-streaming calls.
+        keepalive: Keepalive timing; must match the server's (default: the shared settings).
     """
 
-    def __init__(self, target: str, *, token: str = "", root_certificates: bytes | Path | None = None,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        if root_certificates is not None:
-            pem = Path(root_certificates).read_bytes() if isinstance(root_certificates, Path) else root_certificates
-            self.channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(pem), options=channel_options())
+    def __init__(self, target: str | Sequence[str], *, token: str = "",
+                 root_certificates: bytes | Path | None = None, client_certificate: bytes | Path | None = None,
+                 client_key: bytes | Path | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 keepalive: Keepalive | None = None) -> None:
+        self.targets: tuple[str, ...] = (target,) if isinstance(target, str) else tuple(target)
+        if not self.targets:
+            raise ValueError("PlannerClient needs at least one address")
+        plaintext = root_certificates is None and client_certificate is None
+        if token and plaintext and not all(target_is_loopback(t) for t in self.targets):
+            raise ValueError("refusing to send a bearer token over plaintext to a non-loopback address; "
+                             "pass root_certificates (TLS)")
+        self._credentials = None
+        if root_certificates is not None or client_certificate is not None:
+            if (client_certificate is None) != (client_key is None):
+                raise ValueError("a client certificate needs its key (and the key its certificate)")
+            self._credentials = grpc.ssl_channel_credentials(
+                _pem(root_certificates), _pem(client_key), _pem(client_certificate))
+        self._options = client_channel_options(keepalive=keepalive)
+        self._metadata: tuple[tuple[str, str], ...] = bearer_metadata(token)
+        self.timeout_s = timeout_s
+        self._index = 0
+        self._connect(0)
+
+    @property
+    def target(self) -> str:
+        """The address of the replica this client talks to now."""
+        return self.targets[self._index]
+
+    def _connect(self, index: int) -> None:
+        self._index = index
+        if self._credentials is not None:
+            self.channel = grpc.secure_channel(self.target, self._credentials, options=self._options)
         else:
-            self.channel = grpc.insecure_channel(target, options=channel_options())
+            self.channel = grpc.insecure_channel(self.target, options=self._options)
         self.stub = planner_pb2_grpc.PlannerStub(self.channel)
         self._health = health_pb2_grpc.HealthStub(self.channel)
-        self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
-        self.timeout_s = timeout_s
+
+    def failover(self, timeout: float | None = None) -> str:
+        """Switch to the next replica (in list order, wrapping) whose health is SERVING; its address.
+
+        Raises:
+            NoReplicaAvailable: no other address answers SERVING within ``timeout`` each.
+        """
+        for step in range(1, len(self.targets) + 1):
+            candidate = (self._index + step) % len(self.targets)
+            self.channel.close()
+            self._connect(candidate)
+            try:
+                if self.health(timeout=timeout) == "SERVING":
+                    return self.target
+            except grpc.RpcError:
+                continue
+        raise NoReplicaAvailable(f"no planner replica is serving among {', '.join(self.targets)}")
 
     def plan_events(self, command: Command | str, scene: SceneGraph | None, facts: Iterable[Fact] = (),
                     timeout: float | None = None) -> Iterator[planner_pb2.PlanEvent]:
@@ -227,3 +273,9 @@ class PlannerClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _pem(value: bytes | Path | str | None) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    return Path(value).read_bytes()

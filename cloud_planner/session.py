@@ -10,9 +10,12 @@ their first step leaves, so no step of a plan that would be refused ever reaches
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+
+from google.protobuf.message import Message
 
 from cloud_planner import wire
 from cloud_planner.backend import PlanEvent, PlannerBackend, plan_command, validated_events
@@ -23,8 +26,18 @@ from cloud_planner.plan import Command, CommandSource, Fact, Plan, PlanCost, Pla
 from cloud_planner.world import apply_facts, apply_steps, done_fact, observed_facts
 from protos.reflexarc.v1 import plan_pb2, planner_pb2
 from reflexarc.scene_graph import SceneGraph, SceneGraphError
+from reflexarc.skills import SKILLS
 
-__all__ = ["ActivePlan", "MalformedMessage", "PlannerSession", "SessionConfig"]
+__all__ = [
+    "MAX_COMMAND_CHARS",
+    "MAX_FIELD_CHARS",
+    "ActivePlan",
+    "MalformedMessage",
+    "PlannerSession",
+    "SessionConfig",
+    "check_message_fields",
+    "dangling_reference",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -35,8 +48,80 @@ _ADVANCING = {
 }
 
 
+# A command longer than this is refused with a spoken reason (a person does not say 1,000 characters).
+MAX_COMMAND_CHARS = 1_000
+# Any string field longer than this is a protocol violation (INVALID_ARGUMENT), whatever it holds.
+MAX_FIELD_CHARS = 64 * 1024
+_ROBOT_MESSAGE = "reflexarc.v1.Robot"
+
+
 class MalformedMessage(ValueError):
     """An edge message that breaks the protocol (the servicer answers INVALID_ARGUMENT)."""
+
+
+def _field_problem(message: Message, path: str) -> str | None:
+    """The first field of ``message`` that no valid edge would send, as ``path: why``; None if fine."""
+    for descriptor, value in message.ListFields():
+        name = f"{path}.{descriptor.name}"
+        if descriptor.message_type is not None and descriptor.message_type.GetOptions().map_entry:
+            items = [(f"{name}[{key!r}]", item) for key, item in value.items()]
+            for key in value:
+                if isinstance(key, str) and len(key) > MAX_FIELD_CHARS:
+                    return f"{name}: a key is {len(key)} characters long (at most {MAX_FIELD_CHARS})"
+        elif descriptor.is_repeated:
+            items = [(f"{name}[{i}]", item) for i, item in enumerate(value)]
+        else:
+            items = [(name, value)]
+        for item_path, item in items:
+            problem = _value_problem(item, item_path)
+            if problem:
+                return problem
+        if descriptor.name == "capabilities" and message.DESCRIPTOR.full_name == _ROBOT_MESSAGE:
+            unknown = [skill for skill in value if skill not in SKILLS]
+            if unknown:
+                return f"{name}: unknown skill {unknown[0]!r} (skills: {', '.join(SKILLS)})"
+    return None
+
+
+def _value_problem(value: object, path: str) -> str | None:
+    if isinstance(value, Message):
+        return _field_problem(value, path)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{path} is {value} (numbers must be finite)"
+    if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+        return f"{path} is {len(value)} characters long (at most {MAX_FIELD_CHARS})"
+    return None
+
+
+def dangling_reference(scene: SceneGraph) -> str | None:
+    """The first reference (``on``, ``held_by``, ``dock``) naming no entity of ``scene``, described; else None."""
+    for i, obj in enumerate(scene.objects):
+        for name in ("on", "held_by"):
+            target = getattr(obj, name)
+            if target and target not in scene:
+                return f"objects[{i}].{name}: {obj.id!r} refers to unknown entity {target!r}"
+    for i, robot in enumerate(scene.robots):
+        if robot.dock and robot.dock not in scene:
+            return f"robots[{i}].dock: {robot.id!r} refers to unknown entity {robot.dock!r}"
+    return None
+
+
+def check_message_fields(message: Message, root: str | None = None) -> None:
+    """Raise MalformedMessage naming the field when a message carries NaN/inf, huge text or unknown skills.
+
+    Args:
+        message: An EdgeMessage (its set member is checked under its own type name, e.g. ``Hello``)
+            or any other request message.
+        root: Name for the top of the path (default: the message type's name).
+    """
+    if root is None and message.DESCRIPTOR.oneofs_by_name.get("message") is not None:
+        kind = message.WhichOneof("message")
+        if kind is None:
+            return
+        message, root = getattr(message, kind), getattr(message, kind).DESCRIPTOR.name
+    problem = _field_problem(message, root or message.DESCRIPTOR.name)
+    if problem:
+        raise MalformedMessage(problem)
 
 
 @dataclass(frozen=True)
@@ -136,6 +221,7 @@ class PlannerSession:
 
     def handle(self, message: planner_pb2.EdgeMessage) -> Iterator[planner_pb2.CloudMessage]:
         """Process one edge message; raises MalformedMessage for protocol violations."""
+        check_message_fields(message)
         kind = message.WhichOneof("message")
         if kind == "hello":
             yield from self._on_hello(message.hello)
@@ -157,15 +243,21 @@ class PlannerSession:
 
     def _parse_scene(self, msg, what: str) -> SceneGraph:
         try:
-            return wire.scene_from_proto(msg)
+            scene = wire.scene_from_proto(msg)
         except SceneGraphError as exc:
             raise MalformedMessage(f"{what}: {exc}") from exc
+        dangling = dangling_reference(scene)
+        if dangling:
+            raise MalformedMessage(f"{what}.{dangling}")
+        return scene
 
     def _on_hello(self, hello: planner_pb2.Hello) -> Iterator[planner_pb2.CloudMessage]:
         if not hello.robot_id.strip():
             raise MalformedMessage("Hello.robot_id is required")
         if not hello.HasField("scene"):
             raise MalformedMessage("Hello.scene is required")
+        if hello.HasField("lookahead") and hello.lookahead < -1:
+            raise MalformedMessage(f"Hello.lookahead is {hello.lookahead}; use -1 (whole plan), 0 or more")
         self._scene = self._parse_scene(hello.scene, "Hello.scene")
         self._robot_id = hello.robot_id
         if hello.HasField("lookahead"):
@@ -185,6 +277,12 @@ class PlannerSession:
             raise MalformedMessage("send Hello (with the scene) before Command")
         if msg.HasField("scene"):
             self._scene = scene
+        if len(command.text) > MAX_COMMAND_CHARS:
+            yield from self._reject(PlanRejected(
+                RejectCode.INVALID_ARGUMENT,
+                f"the command is {len(command.text)} characters long; say it in at most {MAX_COMMAND_CHARS}",
+            ), command_id=command.command_id, language=self._language_of(command))
+            return
         if command.source != CommandSource.EVENT and is_stop_command(command.text):
             yield from self._cancel("stop requested")
             return

@@ -14,11 +14,12 @@ from pathlib import Path
 
 # name -> "module:function"; the function takes the parsed args and returns a JSON-able dict.
 _BENCHMARKS: dict[str, str] = {
-    "planner": "cloud_planner.bench_planner:bench_planner",
     "sim": "sim.bench_sim:bench_sim",
-    "speech": "edge_agent.bench_speech:bench_speech",
-    "policy": "edge_agent.training.bench_policy:bench_policy",
     "reflex": "edge_agent.bench_reflex:bench_reflex",
+    "planner": "cloud_planner.bench_planner:bench_planner",
+    "fleet": "cloud_planner.bench_fleet:bench_fleet",
+    "policy": "edge_agent.training.bench_policy:bench_policy",
+    "speech": "edge_agent.bench_speech:bench_speech",
 }
 
 
@@ -47,4 +48,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the result to FILE")
     parser.add_argument("--quick", action="store_true", help="fewer samples (smoke run, not for reporting)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    fleet = parser.add_argument_group("fleet")
+    fleet.add_argument(
+        "--sessions", type=_int_list, metavar="N[,N...]", help="concurrent robot sessions per row (default 10,100,1000)"
+    )
+    fleet.add_argument("--soak", type=float, metavar="S", help="seconds each row keeps its sessions busy")
+    fleet.add_argument("--warmup", type=float, metavar="S", help="seconds of warm-up before measuring")
+    prefetch = parser.add_argument_group("prefetch")
+    prefetch.add_argument("--rtts", type=_int_list, metavar="MS[,MS...]", help="round-trip times to emulate")
+    prefetch.add_argument("--lookaheads", type=_int_list, metavar="K[,K...]", help="lookahead windows (-1 = whole plan)")
     parser.set_defaults(func=_handle)
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    """``"10,100,1000"`` -> ``(10, 100, 1000)``."""
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from exc

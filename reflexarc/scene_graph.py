@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -136,6 +137,23 @@ class Person:
     room: str
 
 
+def _numbers(entity: Any) -> list[float]:
+    """Every coordinate of an entity (pose, position, polygon, size, value range)."""
+    values: list[float] = []
+    for name in ("pose", "position", "polygon", "size", "value_range", "top_height"):
+        value = getattr(entity, name, None)
+        if value is None:
+            continue
+        if isinstance(value, Pose2D):
+            values += [value.x, value.y, value.yaw]
+        elif isinstance(value, (int, float)):
+            values.append(float(value))
+        else:
+            for item in value:
+                values += list(item) if isinstance(item, tuple) else [item]
+    return values
+
+
 @dataclass(frozen=True)
 class SceneGraph:
     """Everything the planner may refer to; entity ids are unique across all kinds."""
@@ -161,6 +179,14 @@ class SceneGraph:
         for entity in (*self.furniture, *self.objects, *self.devices, *self.robots, *self.people):
             if entity.room and entity.room not in room_ids:
                 raise SceneGraphError(f"{entity.id!r} is in unknown room {entity.room!r}")
+        references = [(o.id, "on", o.on) for o in self.objects] + [(o.id, "held_by", o.held_by) for o in self.objects]
+        references += [(r.id, "dock", r.dock) for r in self.robots]
+        for owner, field_name, target in references:
+            if target and target not in index:
+                raise SceneGraphError(f"{owner!r}.{field_name} refers to unknown entity {target!r}")
+        for entity in index.values():
+            if not all(math.isfinite(v) for v in _numbers(entity)):
+                raise SceneGraphError(f"{entity.id!r} has a non-finite coordinate")
         object.__setattr__(self, "_index", index)
 
     def get(self, entity_id: str) -> Any | None:

@@ -13,7 +13,7 @@ _LIVING = Room("living_room", "living room", ((4.0, 0.0), (9.0, 0.0), (9.0, 3.0)
 def _scene() -> SceneGraph:
     return SceneGraph(
         rooms=(_KITCHEN, _LIVING),
-        objects=(SceneObject("cup_red", "cup", "red", (1.0, 1.0, 0.9), "kitchen", on="kitchen_counter"),),
+        objects=(SceneObject("cup_red", "cup", "red", (1.0, 1.0, 0.9), "kitchen"),),
         devices=(
             Device("thermostat", "thermostat", "living_room", "20", value_range=(16.0, 30.0)),
             Device("light_kitchen", "light", "kitchen", "off", allowed_states=("on", "off")),
@@ -60,3 +60,15 @@ def test_entity_in_unknown_room_is_rejected():
 def test_malformed_json_gives_a_scene_graph_error(text):
     with pytest.raises(SceneGraphError):
         SceneGraph.from_json(text)
+
+
+def test_dangling_support_reference_is_rejected():
+    with pytest.raises(SceneGraphError, match="'cup'.on refers to unknown entity 'shelf'"):
+        SceneGraph(rooms=(_KITCHEN,), objects=(SceneObject("cup", "cup", "red", (0, 0, 0), "kitchen", on="shelf"),))
+
+
+def test_non_finite_coordinates_are_rejected():
+    with pytest.raises(SceneGraphError, match="non-finite"):
+        SceneGraph(rooms=(_KITCHEN,), objects=(SceneObject("cup", "cup", "red", (float("nan"), 0, 0), "kitchen"),))
+    with pytest.raises(SceneGraphError, match="non-finite"):
+        SceneGraph(rooms=(_KITCHEN,), robots=(Robot("r", "vacuum", (), Pose2D(0.0, float("inf")), "kitchen"),))
