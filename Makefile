@@ -37,7 +37,7 @@ test: setup
 	$(PY) -m pytest -q
 
 bench: setup
-	$(VENV)/bin/reflexarc bench-all
+	$(PY) -m reflexarc.bench_report
 
 proto: $(STAMP)
 	$(PY) -m reflexarc.protogen
