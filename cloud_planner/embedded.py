@@ -32,7 +32,7 @@ from cloud_planner.world import (
     done_fact,
     entity_pose,
 )
-from reflexarc.scene_graph import Furniture, Person, Robot, Room, SceneGraph, SceneObject
+from reflexarc.scene_graph import Device, Furniture, Person, Robot, Room, SceneGraph, SceneObject
 
 __all__ = ["EVENT_COMMANDS", "EmbeddedBackend", "SEARCH_SURFACE_ORDER", "SUPPORTED_ACTIONS"]
 
@@ -166,6 +166,8 @@ class EmbeddedBackend:
                 cancel = True
                 draft.phrases.append("stop and cancel the current plan")
                 continue
+            for words, kind in intent.unknown_places:
+                _grounder(draft).reject_unknown_place(words, kind)
             _PLANNERS[intent.action](draft, intent)
         summary = "; ".join(draft.phrases)
         if draft.notes:
@@ -414,6 +416,22 @@ def _device_state(draft: _Draft, device_id: str, state: str) -> str:
     return state
 
 
+def _refuse_forbidden_state(device: object, state: str) -> None:
+    """Refuse a request to unlock a lock outright (never plan a different state instead).
+
+    The validator refuses an unlock step too; refusing here gives the person the reason in words and
+    makes sure no "nearest allowed" state (locking the door that was asked to open) is ever planned.
+    """
+    if isinstance(device, Device) and device.kind == "lock" and state == "unlocked":
+        name = "the front door" if "front" in device.id else f"the {display_name(device.id)}"
+        raise PlanRejected(
+            RejectCode.FORBIDDEN_STATE,
+            f"{name} is never unlocked by the robot: a person must unlock it ({device.id} may not be set to "
+            f"'unlocked'; allowed: {', '.join(device.allowed_states) or 'nothing'})",
+            device.allowed_states,
+        )
+
+
 def _plan_device(draft: _Draft, intent: Intent) -> None:
     if not intent.device_kind:
         raise PlanRejected(RejectCode.NOT_UNDERSTOOD, f"which device? ({intent.clause!r})",
@@ -421,6 +439,8 @@ def _plan_device(draft: _Draft, intent: Intent) -> None:
     if not intent.device_state:
         raise PlanRejected(RejectCode.NOT_UNDERSTOOD, f"on, off, or which value for the {display_name(intent.device_kind)}?")
     devices, note = _grounder(draft).devices(intent.device_kind, intent.rooms, intent.all_devices)
+    for device_id in devices:
+        _refuse_forbidden_state(draft.scene.get(device_id), intent.device_state)
     if note:
         draft.notes.append(note[0].upper() + note[1:] + ".")
     robot = _robot(draft, intent, ("set_device",), ("manipulator",), "", "control devices")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from cloud_planner.errors import PlanRejected, RejectCode
 from cloud_planner.intents import ObjectRef, PlaceRef
@@ -134,6 +135,31 @@ class Grounder:
         )
 
     # --- places, devices, people ---------------------------------------------------------------------
+
+    def unknown_place_candidates(self, kind: str) -> tuple[str, list[str]]:
+        """``(label, ids)`` of what exists of ``kind`` (room, furniture, place or device)."""
+        rooms = [r.id for r in self.scene.rooms]
+        furniture = [f.id for f in self.scene.furniture]
+        if kind == "room":
+            return "rooms", rooms
+        if kind == "furniture":
+            return "furniture", furniture
+        if kind == "device":
+            return "controllable devices", [d.id for d in self.scene.devices if d.kind != "dock"]
+        return "places", rooms + furniture + [p.id for p in self.scene.people]
+
+    def reject_unknown_place(self, words: str, kind: str) -> NoReturn:
+        """Refuse a room/furniture/device word the scene does not have, listing what it does have.
+
+        Substituting a default (the speaker, the living-room light) would act on something nobody named.
+        """
+        label, candidates = self.unknown_place_candidates(kind)
+        what = {"room": "room", "furniture": "furniture", "device": "device"}.get(kind, "place")
+        raise PlanRejected(
+            RejectCode.UNKNOWN_ENTITY,
+            f"there is no {what} called {words!r} here; {label} I know: {', '.join(candidates)}",
+            candidates,
+        )
 
     def speaker(self) -> str:
         """The person giving commands: ``user`` if present, else the first person."""

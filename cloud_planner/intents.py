@@ -104,6 +104,9 @@ class Intent:
         seconds: For wait.
         text: For say.
         verb: The verb that was not understood or is unsupported.
+        unknown_places: Unrecognised words standing where a place or device belongs ("the ballroom" in
+            "go to the ballroom"), each with the kind expected there: ``room``, ``furniture``, ``place``
+            (room, furniture or person) or ``device``. Grounding refuses them instead of guessing.
     """
 
     action: Action
@@ -120,6 +123,7 @@ class Intent:
     seconds: float | None = None
     text: str = ""
     verb: str = ""
+    unknown_places: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,11 +216,13 @@ _EN_STOPWORDS = {
     "here", "there", "is", "are", "be", "and", "then", "i", "am", "want", "need", "let", "us", "go", "over",
     "back", "again", "too", "also", "just", "kindly", "robot", "hey", "ok", "okay", "quickly", "out", "inside",
     "room", "one", "near", "by", "next", "so", "do", "not", "bit", "little", "thing", "stuff", "area", "floor",
-    "degree", "degrees", "second", "seconds", "minute", "minutes", "celsius", "lights", "light",
+    "degree", "degrees", "second", "seconds", "minute", "minutes", "celsius", "lights", "light", "once",
 }
 _KO_STOPWORDS = {"좀", "빨리", "제발", "거", "것", "있는", "위에", "위", "안에", "안", "옆에", "옆", "쪽으로",
                  "쪽", "해줘", "해", "해주세요", "줘", "주세요", "다시", "여기", "거기", "저기", "로봇", "내", "제",
                  "나", "저", "방", "바닥", "바닥에", "하고", "해서", "한", "에", "이리", "이쪽으로"}
+# Any of these asks for the door to be unlocked (which is refused), never for it to be locked.
+_UNLOCK_WORDS = {"unlock", "unlocked", "unlocking", "unlocks", "open", "opened", "opening", "disarm", "disarmed"}
 _PUT_VERBS_EN = {"put", "place", "leave", "set", "take", "move", "return"}
 _PUT_STEMS_KO = ("놓아", "놔", "올려", "둬", "두어", "넣어", "내려놔")
 
@@ -324,8 +330,12 @@ def _split_clauses(tokens: Sequence[str], language: str) -> list[list[str]]:
 # --- slot filling ------------------------------------------------------------------------------------
 
 
-def _marker_before(tokens: Sequence[str], start: int, language: str, mention_end: int) -> str:
-    """The role marker of a mention: an English preposition before it, a Korean particle on it."""
+def _marker_before(tokens: Sequence[str], start: int, language: str, mention_end: int,
+                   modifiers: frozenset[int] = frozenset()) -> str:
+    """The role marker of a mention: an English preposition before it, a Korean particle on it.
+
+    ``modifiers`` are positions of unrecognised words skipped like articles ("on the wooden table").
+    """
     if language == "ko":
         last = tokens[mention_end - 1]
         stripped = strip_particle(last)
@@ -341,7 +351,7 @@ def _marker_before(tokens: Sequence[str], start: int, language: str, mention_end
             return "at"
         return ""
     j = start - 1
-    while j >= 0 and tokens[j] in ("the", "a", "an", "my", "your", "our", "his", "her"):
+    while j >= 0 and (tokens[j] in ("the", "a", "an", "my", "your", "our", "his", "her") or j in modifiers):
         j -= 1
     if j < 0:
         return ""
@@ -350,8 +360,9 @@ def _marker_before(tokens: Sequence[str], start: int, language: str, mention_end
     return tokens[j]
 
 
-def _unknown_words(tokens: Sequence[str], covered: set[int], cue_span: set[int], language: str) -> tuple[str, ...]:
-    words = []
+def _unknown_indices(tokens: Sequence[str], covered: set[int], cue_span: set[int], language: str) -> list[int]:
+    """Positions of words that are neither vocabulary, verbs, stopwords, pronouns nor numbers."""
+    found = []
     for i, token in enumerate(tokens):
         if i in covered or i in cue_span:
             continue
@@ -362,12 +373,102 @@ def _unknown_words(tokens: Sequence[str], covered: set[int], cue_span: set[int],
             continue
         if language == "ko" and (_ko_action(token) is not None or not is_hangul(word[0])):
             continue
-        words.append(word)
-    return tuple(words)
+        found.append(i)
+    return found
+
+
+def _unknown_words(tokens: Sequence[str], covered: set[int], cue_span: set[int], language: str) -> tuple[str, ...]:
+    indices = _unknown_indices(tokens, covered, cue_span, language)
+    return tuple(strip_particle(tokens[i]) if language == "ko" else tokens[i] for i in indices)
+
+
+_TO_MARKERS = {"to", "into", "toward", "towards"}
+_AT_MARKERS = {"in", "at", "inside"}
+_ON_MARKERS = {"on", "onto"}
+# Words skipped between a slot's marker and its noun ("to the", "clean up the").
+_SLOT_DETERMINERS = {"the", "a", "an", "my", "your", "our", "his", "her", "their", "up", "some", "that", "this"}
+
+
+@dataclass(frozen=True)
+class _UnknownPhrase:
+    """Unrecognised words ending a noun phrase, and the marker of their slot: ``verb`` (the verb's
+    object), an English preposition, or a Korean role (``to``/``from``/``at``/``on``), else empty."""
+
+    words: str
+    marker: str
+
+
+def _unknown_phrases(tokens: Sequence[str], covered: set[int], cue_span: set[int],
+                     language: str) -> tuple[_UnknownPhrase, ...]:
+    """Runs of unrecognised words that are a noun phrase's head (not a modifier of a known word)."""
+    indices = _unknown_indices(tokens, covered, cue_span, language)
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    phrases = []
+    for run in runs:
+        start, end = run[0], run[-1]
+        last = tokens[end]
+        particle = last[len(strip_particle(last)):] if language == "ko" else ""
+        if end + 1 in covered and not particle:
+            continue  # "the wooden table", "큰 컵": a modifier of a known word, not a name
+        if language == "ko":
+            marker = _marker_before(tokens, end, "ko", end + 1)
+            if not marker and (particle in ("을", "를") or (not particle and end + 1 in cue_span)):
+                marker = "verb"
+            words = " ".join(strip_particle(tokens[i]) for i in run)
+        else:
+            k = start - 1
+            while k >= 0 and tokens[k] in _SLOT_DETERMINERS:
+                k -= 1
+            marker = "" if k < 0 else tokens[k] if tokens[k] in _TO_MARKERS or k not in cue_span else "verb"
+            words = " ".join(tokens[i] for i in run)
+        phrases.append(_UnknownPhrase(words, marker))
+    return tuple(phrases)
+
+
+def _unknown_places(
+    action: Action | None, phrases: Sequence[_UnknownPhrase], mentions: Sequence[Mention],
+    destination: PlaceRef | None, rooms: Sequence[str],
+) -> tuple[tuple[str, str], ...]:
+    """Unrecognised words in a slot where a place or device belongs, with the kind expected there.
+
+    Conservative on purpose: only a word right after the slot's marker ("to the ballroom", "on the
+    piano", "무도회장으로") or the verb's object where the verb needs a room/device ("clean the ballroom",
+    "turn on the jacuzzi") counts; adjectives before known words and adverbs after them do not.
+    """
+    kinds = {m.term.kind for m in mentions}
+    found: list[tuple[str, str]] = []
+    for phrase in phrases:
+        kind = ""
+        if action is Action.GO_TO:
+            if phrase.marker in _TO_MARKERS or (destination is None and phrase.marker in _AT_MARKERS):
+                kind = "place"
+        elif action is Action.CLEAN:
+            if not rooms and phrase.marker in {"verb", "to", "from"} | _AT_MARKERS:
+                kind = "room"
+        elif action is Action.DEVICE:
+            names_thing = bool(kinds & {"device_kind", "furniture", "furniture_class", "object_class", "object_name"})
+            if phrase.marker == "verb" and not names_thing:
+                kind = "device"
+            elif phrase.marker in _AT_MARKERS | {"from"} and not rooms:
+                kind = "room"
+        elif action in (Action.FETCH, Action.PICK, Action.CARRY):
+            if phrase.marker in _ON_MARKERS:
+                kind = "furniture"
+            elif phrase.marker in _TO_MARKERS | _AT_MARKERS | {"from"}:
+                kind = "place"
+        if kind:
+            found.append((phrase.words, kind))
+    return tuple(found)
 
 
 def _place_roles(
-    mentions: Sequence[Mention], tokens: Sequence[str], language: str, action: Action | None, is_put: bool
+    mentions: Sequence[Mention], tokens: Sequence[str], language: str, action: Action | None, is_put: bool,
+    modifiers: frozenset[int] = frozenset(),
 ) -> tuple[tuple[PlaceRef, ...], PlaceRef | None]:
     """Which mentioned places say where the object is (source) and where it or the robot goes."""
     source: list[PlaceRef] = []
@@ -378,7 +479,7 @@ def _place_roles(
         place = PlaceRef(m.term.kind, m.term.value, m.surface)
         if action is Action.DEVICE:
             continue
-        marker = _marker_before(tokens, m.start, language, m.end)
+        marker = _marker_before(tokens, m.start, language, m.end, modifiers)
         if m.term.kind in ("person", "speaker"):
             goes_to = True
         elif action in (Action.GO_TO, Action.CLEAN):
@@ -399,7 +500,7 @@ def _place_roles(
 def _device_state(tokens: Sequence[str], numbers: Sequence) -> str:
     """``on``/``off``/``locked``/``unlocked``, a number, or ``+2``/``-2`` for warmer/cooler."""
     words = set(tokens)
-    if "unlock" in words or "open" in words or any(t.startswith(("열어", "해제")) for t in tokens):
+    if words & _UNLOCK_WORDS or any(t.startswith(("열어", "열어줘", "해제", "풀어")) for t in tokens):
         return "unlocked"
     if "lock" in words or any(t.startswith(("잠가", "잠궈", "잠그")) for t in tokens):
         return "locked"
@@ -449,9 +550,11 @@ def _clause_intent(tokens: list[str], language: str, vocab: Vocabulary) -> Inten
 
     cls, name = first("object_class"), first("object_name")
     pronoun = any(t in _PRONOUNS_EN or strip_particle(t) in _PRONOUNS_KO for t in tokens)
-    unknown = _unknown_words(tokens, covered, {i for c in cues for i in range(c.start, c.end)}, language)
+    cue_span = {i for c in cues for i in range(c.start, c.end)}
+    unknown = _unknown_words(tokens, covered, cue_span, language)
     obj = ObjectRef(first("colour"), cls, name, pronoun and not (cls or name), unknown)
-    source, destination = _place_roles(mentions, tokens, language, action, is_put)
+    modifiers = frozenset(_unknown_indices(tokens, covered, cue_span, language))
+    source, destination = _place_roles(mentions, tokens, language, action, is_put, modifiers)
     rooms = tuple(dict.fromkeys(m.term.value for m in mentions if m.term.kind == "room"))
     # "vacuum the bedroom": the verb, not a request for the vacuum robot in particular.
     robot_kind = next((m.term.value for m in mentions if m.term.kind == "robot_kind"
@@ -479,6 +582,8 @@ def _clause_intent(tokens: list[str], language: str, vocab: Vocabulary) -> Inten
     if numbers and action is Action.WAIT:
         seconds = numbers[0].value * (60.0 if numbers[0].unit == "minutes" else 1.0)
     takes_object = action in (Action.FETCH, Action.PICK, Action.CARRY)
+    unknown_places = _unknown_places(action, _unknown_phrases(tokens, covered, cue_span, language), mentions,
+                                     destination, rooms)
     return Intent(
         action=action,
         clause=clause,
@@ -493,6 +598,7 @@ def _clause_intent(tokens: list[str], language: str, vocab: Vocabulary) -> Inten
         robot_kind=robot_kind,
         seconds=seconds,
         text=_say_text(tokens, language, cue) if action is Action.SAY and cue is not None else "",
+        unknown_places=unknown_places,
     )
 
 
@@ -506,6 +612,11 @@ def _elliptic(tokens: list[str], language: str, vocab: Vocabulary, previous: Int
     name = next((m.term.value for m in mentions if m.term.kind == "object_name"), "")
     rooms = tuple(m.term.value for m in mentions if m.term.kind == "room")
     unknown = _unknown_words(expanded, covered, set(), language)
+    if previous.action in (Action.GO_TO, Action.CLEAN) and not rooms and unknown:
+        # "clean the kitchen and the ballroom": the ballroom is a room that does not exist, not nothing.
+        kind = "room" if previous.action is Action.CLEAN else "place"
+        return replace(previous, clause=" ".join(expanded), rooms=(), destination=None,
+                       unknown_places=((" ".join(unknown), kind),))
     if previous.action is Action.DEVICE:
         return replace(previous, clause=" ".join(expanded), rooms=rooms or previous.rooms)
     if previous.action in (Action.GO_TO, Action.CLEAN) and rooms:
@@ -550,7 +661,8 @@ def _merge(intents: list[Intent]) -> list[Intent]:
         if prev is not None and prev.action is Action.CLEAN and intent.action is Action.CLEAN \
                 and (prev.robot, prev.robot_kind) == (intent.robot, intent.robot_kind):
             # "clean the kitchen and the bedroom": one round, one return to the dock.
-            merged[-1] = replace(prev, rooms=tuple(dict.fromkeys((*prev.rooms, *intent.rooms))))
+            merged[-1] = replace(prev, rooms=tuple(dict.fromkeys((*prev.rooms, *intent.rooms))),
+                                 unknown_places=(*prev.unknown_places, *intent.unknown_places))
             continue
         if prev is not None and intent.action is Action.DEVICE and not intent.rooms and prev.action is Action.GO_TO \
                 and prev.destination is not None and prev.destination.kind == "room":

@@ -61,6 +61,8 @@ LUGGAGE_INSIDE = ("dog1 navigate_to car", "dog1 carry luggage entrance")
 WELCOME_EN = (*device("light_living_room on", "light_entrance on"), *LUGGAGE_INSIDE,
               "robot1 navigate_to entrance", "robot1 say Welcome home!")
 ALL_LIGHTS = ("light_kitchen", "light_living_room", "light_bedroom", "light_entrance")
+ROOM_IDS = ("kitchen", "living_room", "bedroom", "entrance", "driveway")
+CONTROLLABLE = (*ALL_LIGHTS, "thermostat", "air_purifier", "front_door_lock")
 OBJECT_IDS = ("cup_red", "cup_blue", "mug_green", "bowl_white", "toy_duck", "toy_ball", "luggage")
 
 CASES: list[tuple[str, tuple[str, ...] | Rejected]] = [
@@ -85,6 +87,8 @@ CASES: list[tuple[str, tuple[str, ...] | Rejected]] = [
     ("take the red cup to the dining table", put("cup_red", "kitchen_counter", "dining_table")),
     ("bring the red mug to the dining table please", put("cup_red", "kitchen_counter", "dining_table")),
     ("take the white bowl to the sofa", put("bowl_white", "dining_table", "sofa")),
+    ("put the red cup on the wooden table", put("cup_red", "kitchen_counter", "dining_table")),
+    ("take the blue cup to the comfy sofa", put("cup_blue", "dining_table", "sofa")),
     ("빨간 컵을 커피 테이블에 놓아줘", put("cup_red", "kitchen_counter", "coffee_table")),
     ("빨간 컵 식탁에 올려줘", put("cup_red", "kitchen_counter", "dining_table")),
     ("pick up the red cup and put it on the coffee table",
@@ -101,6 +105,8 @@ CASES: list[tuple[str, tuple[str, ...] | Rejected]] = [
     # --- clean ---------------------------------------------------------------------------------------
     ("clean the living room", clean("living_room")),
     ("vacuum the bedroom", clean("bedroom")),
+    ("clean the garage", clean("driveway")),  # "garage" and 차고 are aliases of the driveway in home.yaml
+    ("차고 청소해줘", clean("driveway")),
     ("로봇청소기로 침실 청소해", clean("bedroom")),
     ("clean the kitchen and the bedroom",
      ("vacuum1 navigate_to kitchen", "vacuum1 clean_area kitchen", "vacuum1 navigate_to bedroom",
@@ -146,9 +152,26 @@ CASES: list[tuple[str, tuple[str, ...] | Rejected]] = [
                                          ("cup_red", "cup_blue", "mug_green"))),
     ("보라색 컵 가져와", Rejected("unknown_object", ("purple cup",), ("cup_red", "cup_blue"))),
     ("bring me the banana", Rejected("unknown_object", ("banana", "cup_red", "luggage"), OBJECT_IDS)),
-    ("unlock the front door", Rejected("forbidden_state", ("front_door_lock", "unlocked"))),
+    ("unlock the front door", Rejected("forbidden_state", ("front_door_lock", "unlocked", "front door is never"))),
     ("open the front door", Rejected("forbidden_state", ("front_door_lock",))),
     ("현관문 열어줘", Rejected("forbidden_state", ("front_door_lock",))),
+    # asking for the door unlocked is refused, never turned into locking it
+    ("set front_door_lock to unlocked", Rejected("forbidden_state", ("front door is never unlocked",), ("locked",))),
+    ("set the front door lock to unlocked", Rejected("forbidden_state", ("front door is never unlocked",))),
+    ("문 열어줘", Rejected("forbidden_state", ("front door is never unlocked",), ("locked",))),
+    ("현관문 잠금 해제해줘", Rejected("forbidden_state", ("front door is never unlocked",))),
+    # a room, furniture or device the home does not have is refused, never replaced by a default
+    ("go to the ballroom", Rejected("unknown_entity", ("ballroom",), (*ROOM_IDS, "sofa", "user"))),
+    ("무도회장으로 가", Rejected("unknown_entity", ("무도회장",), ROOM_IDS)),
+    ("clean the attic", Rejected("unknown_entity", ("attic",), ROOM_IDS)),
+    ("다락방 청소해줘", Rejected("unknown_entity", ("다락방",), ROOM_IDS)),
+    ("turn on the jacuzzi", Rejected("unknown_entity", ("jacuzzi",), CONTROLLABLE)),
+    ("자쿠지 켜줘", Rejected("unknown_entity", ("자쿠지",), CONTROLLABLE)),
+    ("turn on the light in the ballroom", Rejected("unknown_entity", ("ballroom",), ROOM_IDS)),
+    ("put the red cup on the piano", Rejected("unknown_entity", ("piano",), ("coffee_table", "dining_table", "sofa"))),
+    ("빨간 컵을 피아노 위에 놓아줘", Rejected("unknown_entity", ("피아노",), ("coffee_table", "dining_table"))),
+    ("bring me the red cup from the attic", Rejected("unknown_entity", ("attic",), ROOM_IDS)),
+    ("다락방에서 빨간 컵 가져와", Rejected("unknown_entity", ("다락방",), ROOM_IDS)),
     ("set the thermostat to 35 degrees", Rejected("out_of_range", ("thermostat", "16", "30"))),
     ("wait 20 minutes", Rejected("out_of_range", ("1200",))),
     ("cook dinner", Rejected("unsupported_action", ("cook",))),
