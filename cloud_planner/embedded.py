@@ -453,6 +453,10 @@ def _plan_device(draft: _Draft, intent: Intent) -> None:
     draft.phrases.append(f"set {', '.join(devices)} to {', '.join(sorted(set(targets.values())))}")
 
 
+# What "I'm home" means for the home's comfort devices (lights are handled per room above).
+_ARRIVAL_STATES = {"thermostat": "22", "air_purifier": "on"}
+
+
 def _plan_arrive_home(draft: _Draft, intent: Intent) -> None:
     scene = draft.scene
     lights = [d.id for d in scene.devices if d.kind == "light" and d.room in ("entrance", "living_room")]
@@ -462,6 +466,14 @@ def _plan_arrive_home(draft: _Draft, intent: Intent) -> None:
             step = _step(switcher, "set_device", {"device": light, "state": "on"}, {f"{light}.state": "on"},
                          f"turn on the {display_name(light)}")
             if not draft.was_done(step) and "on" in getattr(scene.get(light), "allowed_states", ()):
+                draft.add(step)
+        for device in scene.devices:
+            state = _ARRIVAL_STATES.get(device.kind)
+            if state is None or not device.accepts(state):
+                continue
+            step = _step(switcher, "set_device", {"device": device.id, "state": state}, {f"{device.id}.state": state},
+                         f"set the {display_name(device.id)} to {state}")
+            if not draft.was_done(step):
                 draft.add(step)
     luggage = [o for o in scene.objects if o.cls == "luggage" and not o.held_by and o.room != "entrance"
                and (o.on == "car" or o.room == "driveway")]
@@ -480,7 +492,8 @@ def _plan_arrive_home(draft: _Draft, intent: Intent) -> None:
             draft.add(say)
     if not draft.steps:
         raise PlanRejected(RejectCode.NO_CAPABLE_ROBOT, "no robot here can welcome you home")
-    draft.phrases.append("welcome home: lights on" + (", luggage carried in from the car" if luggage else "")
+    draft.phrases.append("welcome home: lights on, thermostat 22 °C, air purifier on"
+                         + (", luggage carried in from the car" if luggage else "")
                          + ", greeting at the entrance")
 
 

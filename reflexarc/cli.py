@@ -15,12 +15,13 @@ from reflexarc.log import configure_logging
 
 # Each module exposes ``register(subparsers)``; handlers return the process exit code.
 _COMMAND_MODULES: tuple[str, ...] = (
+    "sim.cli",
     "reflexarc.bench",
     "reflexarc.launch_cli",
-    "cloud_planner.cli",
-    "sim.cli",
-    "edge_agent.speech_cli",
     "edge_agent.training.cli",
+    "reflexarc.demo.cli",
+    "cloud_planner.cli",
+    "edge_agent.speech_cli",
 )
 
 

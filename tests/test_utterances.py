@@ -58,7 +58,7 @@ def device(*pairs: str) -> tuple[str, ...]:
 
 
 LUGGAGE_INSIDE = ("dog1 navigate_to car", "dog1 carry luggage entrance")
-WELCOME_EN = (*device("light_living_room on", "light_entrance on"), *LUGGAGE_INSIDE,
+WELCOME_EN = (*device("light_living_room on", "light_entrance on", "thermostat 22", "air_purifier on"), *LUGGAGE_INSIDE,
               "robot1 navigate_to entrance", "robot1 say Welcome home!")
 ALL_LIGHTS = ("light_kitchen", "light_living_room", "light_bedroom", "light_entrance")
 ROOM_IDS = ("kitchen", "living_room", "bedroom", "entrance", "driveway")
