@@ -27,6 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path("bench") / "results"
 PLOTS_DIR = Path("bench") / "plots"
 
+_MAX_TABLE_ROWS = 12
+
 # Run order: cheapest first, so a failure late in the run still leaves most figures.
 SUITE: tuple[tuple[str, str], ...] = (
     ("sim", "Simulation real-time factor"),
@@ -238,7 +240,12 @@ def render_markdown(results: dict[str, dict[str, Any]], plots: dict[str, Path], 
             out += [_table([scalars]), ""]
         for key, value in result.items():
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and key != "cdf":
-                out += [f"{key.replace('_', ' ')}:", "", _table(value), ""]
+                shown = value[:_MAX_TABLE_ROWS]
+                out += [f"{key.replace('_', ' ')}:", "", _table(shown), ""]
+                if len(value) > len(shown):
+                    out += [f"({len(value) - len(shown)} more rows in `{RESULTS_DIR / (name + '.json')}`)", ""]
+        if isinstance(result.get("plot"), str) and result["plot"].endswith(".png"):
+            out += [f"![{name}]({result['plot']})", ""]
         for plot_name, path in plots.items():
             if plot_name.startswith(name):
                 out += [f"![{plot_name}]({path.as_posix()})", ""]
