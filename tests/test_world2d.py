@@ -52,7 +52,7 @@ def test_passes_the_gymnasium_env_checker():
 @pytest.mark.parametrize("seed", range(12))
 def test_layouts_are_home_like(seed):
     layout = generate_layout(np.random.default_rng(seed))
-    assert 6.0 <= layout.width <= 12.0 and 5.0 <= layout.height <= 9.0
+    assert 6.0 <= layout.width <= 10.0 and 5.0 <= layout.height <= 8.0
     assert 2 <= len(layout.rooms) <= 4
     assert len(layout.doors) == len(layout.rooms) - 1
     for door in layout.doors:

@@ -1,6 +1,6 @@
 """Random home-like floor plans for the 2D training world.
 
-A home is a rectangle of 6-12 m x 5-9 m split into 2-4 rooms by 8-20 cm walls, each wall with one doorway of
+A home is a rectangle of 6-10 m x 5-8 m split into 2-4 rooms by walls, each wall with one doorway of
 0.8-1.0 m (the range of real interior doors). Rooms get furniture along the walls (sofas, beds,
 cabinets: solid to a 2D lidar), a free-standing table with chairs (a lidar at 20 cm sees only their
 3-5 cm legs), and floor clutter (toys, shoes, bags: 6-24 cm). Nothing is placed within 0.8 m of a
@@ -93,29 +93,11 @@ def _split_rooms(rng: np.random.Generator, width: float, height: float) -> tuple
     return rooms, walls, doors
 
 
-def _thick(walls: list[list[float]], thickness: float) -> list[np.ndarray]:
-    """Interior wall segments (axis-aligned) as solid rectangles (cx, cy, hw, hh) of the given thickness."""
-    out = []
-    for x1, y1, x2, y2 in walls:
-        half_length = 0.5 * max(abs(x2 - x1), abs(y2 - y1))
-        if abs(x2 - x1) < 1e-9:
-            out.append(np.array([x1, 0.5 * (y1 + y2), 0.5 * thickness, half_length]))
-        else:
-            out.append(np.array([0.5 * (x1 + x2), y1, half_length, 0.5 * thickness]))
-    return out
-
-
 def generate_layout(rng: np.random.Generator, clutter_per_room: tuple[int, int] = (0, 4)) -> HomeLayout:
-    """Draw one random home from ``rng`` with between ``clutter_per_room`` floor items per room.
-
-    Interior walls are 8-20 cm thick (a doorway is then a short passage, as in real homes and the
-    PyBullet home); the outline is a thin boundary.
-    """
-    width = float(rng.uniform(6.0, 12.0))
-    height = float(rng.uniform(5.0, 9.0))
+    """Draw one random home from ``rng`` with between ``clutter_per_room`` floor items per room."""
+    width = float(rng.uniform(6.0, 10.0))
+    height = float(rng.uniform(5.0, 8.0))
     rooms, walls, doors = _split_rooms(rng, width, height)
-    wall_rects = _thick(walls[4:], float(rng.uniform(0.08, 0.2)))
-    walls = walls[:4]
     rects: list[np.ndarray] = []
     circles: list[list[float]] = []
     footprints: list[np.ndarray] = []  # everything placed so far, for spacing checks
@@ -172,7 +154,6 @@ def generate_layout(rng: np.random.Generator, clutter_per_room: tuple[int, int] 
             if fits(c, gap=0.45):
                 circles.append([c[0], c[1], r])
                 footprints.append(c)
-    rects = wall_rects + rects
     segs = [np.asarray(walls, dtype=np.float64).reshape(-1, 4)]
     segs += [rectangle_segments(*rect) for rect in rects]
     return HomeLayout(
