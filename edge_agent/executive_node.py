@@ -20,7 +20,9 @@ Three parts, three threads of control:
 While the cloud is unreachable the executors keep working through the queue; when it runs dry the
 robots hold (zero local goals) until the session is back and Resume brings the rest of the plan.
 The node counts round trips (answers from the cloud that brought steps) and the time the fleet
-stalled waiting for the cloud (nothing running, nothing runnable, a step of the plan not received).
+stalled waiting for the cloud (nothing running, nothing runnable, a step of the plan not received),
+in total and mid-plan only (without the wait for the first plan after a command, which no lookahead
+can remove).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from edge_agent.backoff import BackoffPolicy, ExponentialBackoff
 from edge_agent.skills.base import Detection, SkillContext
 from edge_agent.skills.ros_robot import RosRobot
 from edge_agent.skills.runner import SkillRunner, StepOutcome, StepStatus
+from edge_agent.stall_meter import StallMeter
 from protos.reflexarc.v1 import plan_pb2, planner_pb2, planner_pb2_grpc
 from reflexarc.occupancy_grid import OccupancyGrid
 from reflexarc.scene_graph import Device, SceneGraph, SceneGraphError, SceneObject
@@ -229,7 +232,7 @@ class StepScheduler:
     def status_rows(self) -> list[dict[str, Any]]:
         """The ``steps`` list of ``/executive/status``."""
         return [
-            {"index": i, "skill": r.step.skill, "robot": r.step.robot, "status": r.status,
+            {"index": i, "revision": r.revision, "skill": r.step.skill, "robot": r.step.robot, "status": r.status,
              "t_start": r.t_start, "t_end": r.t_end, "args": dict(r.step.args), "summary": r.step.summary}
             for i, r in sorted(self.records.items())
         ]
@@ -453,8 +456,8 @@ class ExecutiveNode(Node):
         self._awaiting_answer = False
         self._awaiting_plan = False
         self._round_trips = 0
-        self._stall_ms = 0.0
-        self._last_tick = time.monotonic()
+        self._stall = StallMeter()  # any wait for the cloud, the first plan after a command included
+        self._stall_mid_plan = StallMeter()  # only waits for a step of a plan already received
         self._last_reject: dict[str, Any] | None = None
         self._heartbeat_seq = 0
         self._status_dirty = True
@@ -702,6 +705,11 @@ class ExecutiveNode(Node):
                 messages.append(planner_pb2.EdgeMessage(resume=resume))
                 self._awaiting_answer = True
                 self.get_logger().info(f"resuming plan {sched.plan_id} r{sched.revision} at cursor {sched.cursor}")
+            if (self._awaiting_plan and self._last_command is not None
+                    and self._last_command not in self._pending_commands):
+                # it went out on a stream that broke before the planner answered: without this the
+                # robot would wait for a plan forever
+                messages.append(planner_pb2.EdgeMessage(command=self._last_command))
             for command in self._pending_commands:
                 messages.append(planner_pb2.EdgeMessage(command=command))
             self._pending_commands.clear()
@@ -726,11 +734,12 @@ class ExecutiveNode(Node):
                 self.get_logger().error(f"failed to handle cloud message: {item!r:.200}")
                 _log.exception("cloud message handling failed")
         now = time.monotonic()
-        dt = now - self._last_tick
-        self._last_tick = now
         with self._lock:
-            if self._awaiting_plan or self._scheduler.waiting_for_cloud(list(self._robots)):
-                self._stall_ms += dt * 1000.0
+            mid_plan = self._scheduler.waiting_for_cloud(list(self._robots))
+            stalled = self._awaiting_plan or mid_plan
+            self._stall.update(now, stalled)
+            self._stall_mid_plan.update(now, mid_plan and not self._awaiting_plan)
+            if stalled:
                 self._status_dirty = True
             if self._status_dirty:
                 self._status_dirty = False
@@ -818,7 +827,8 @@ class ExecutiveNode(Node):
             "steps": sched.status_rows(),
             "connected": self._session.connected,
             "planner": self._session.address,
-            "stall_ms_total": round(self._stall_ms, 1),
+            "stall_ms_total": round(self._stall.total_ms, 1),
+            "stall_ms_mid_plan": round(self._stall_mid_plan.total_ms, 1),
             "round_trips": self._round_trips,
             "header": self._plan_header,
             "reject": self._last_reject,

@@ -20,6 +20,7 @@ _BENCHMARKS: dict[str, str] = {
     "fleet": "cloud_planner.bench_fleet:bench_fleet",
     "policy": "edge_agent.training.bench_policy:bench_policy",
     "speech": "edge_agent.bench_speech:bench_speech",
+    "prefetch": "edge_agent.bench_prefetch:bench_prefetch",
 }
 
 

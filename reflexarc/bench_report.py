@@ -27,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path("bench") / "results"
 PLOTS_DIR = Path("bench") / "plots"
 
-_MAX_TABLE_ROWS = 12
+_MAX_TABLE_ROWS = 24
 
 # Run order: cheapest first, so a failure late in the run still leaves most figures.
 SUITE: tuple[tuple[str, str], ...] = (
@@ -183,9 +183,14 @@ def draw_plots(results: dict[str, dict[str, Any]]) -> dict[str, Path]:
     prefetch = results.get("prefetch", {}).get("rows", [])
     if prefetch:
         fig, ax = plt.subplots(figsize=(6, 4))
-        for lookahead in sorted({str(r["lookahead"]) for r in prefetch}):
-            rows = sorted((r for r in prefetch if str(r["lookahead"]) == lookahead), key=lambda r: r["rtt_ms"])
-            ax.plot([r["rtt_ms"] for r in rows], [r["stall_ms_total"] for r in rows], marker="o", label=f"lookahead {lookahead}")
+        for mode in sorted({str(r.get("mode", "")) for r in prefetch}):
+            for lookahead in sorted({int(r["lookahead"]) for r in prefetch if str(r.get("mode", "")) == mode}):
+                rows = sorted((r for r in prefetch if str(r.get("mode", "")) == mode and int(r["lookahead"]) == lookahead),
+                              key=lambda r: r["rtt_ms"])
+                window = "whole plan" if lookahead < 0 else f"lookahead {lookahead}"
+                label = f"{window} ({mode})" if mode else window
+                style = {"marker": "s", "linestyle": "none", "markersize": 9} if mode == "full_stack" else {"marker": "o"}
+                ax.plot([r["rtt_ms"] for r in rows], [r["stall_ms_total"] for r in rows], label=label, **style)
         ax.set(xlabel="round-trip time (ms)", ylabel="total stall waiting for the cloud (ms)", title="fetch-cup: stall vs RTT")
         ax.legend()
         save(fig, "prefetch_stall_vs_rtt")
@@ -196,7 +201,7 @@ def draw_plots(results: dict[str, dict[str, Any]]) -> dict[str, Path]:
         for policy in sorted({r["policy"] for r in sweep}):
             rows = sorted((r for r in sweep if r["policy"] == policy), key=lambda r: r["clutter"])
             ax.plot([r["clutter"] for r in rows], [r["success_rate"] for r in rows], marker="o", label=policy)
-        ax.set(xlabel="clutter density", ylabel="success rate", title="Navigation success vs clutter", ylim=(0, 1.05))
+        ax.set(xlabel="floor clutter items per room", ylabel="success rate", title="Navigation success vs clutter", ylim=(0, 1.05))
         ax.legend()
         save(fig, "policy_success_vs_clutter")
 

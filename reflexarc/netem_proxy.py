@@ -191,7 +191,10 @@ class NetemProxy:
             asyncio.create_task(self._pipe(client_reader, up_writer, "up", dropped)),
             asyncio.create_task(self._pipe(up_reader, client_writer, "down", dropped)),
         ]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping with this connection open: close it below, quietly
         if dropped.is_set():
             self.connections_dropped += 1
         for task in tasks:

@@ -796,6 +796,8 @@ def main(args: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception as exc:  # a broken scene file or parameter: say so and fail
+        if node is not None and not rclpy.ok():
+            return 0  # Ctrl-C landed while a timer was publishing: a normal shutdown, not an error
         sys.stderr.write(f"sim_node: error: {exc}\n")
         return 1
     finally:

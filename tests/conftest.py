@@ -8,6 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests assert behaviour, never speed (speed is measured by `reflexarc bench`): a CI core shared
+# with other jobs must not fail an example for taking longer than hypothesis's default 200 ms deadline.
+settings.register_profile("reflexarc", deadline=None)
+settings.load_profile("reflexarc")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _domain_counter = itertools.count()

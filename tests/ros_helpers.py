@@ -223,3 +223,57 @@ def launched(launch_file: str, args: Mapping[str, str], env: Mapping[str, str],
         yield handle
     finally:
         handle.shutdown(timeout=30.0)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that was free a moment ago (for a planner replica or a proxy)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_planner(port: int, env: Mapping[str, str], log: Path, lookahead: int | None = None,
+                  timeout: float = 60.0) -> Any:
+    """Start ``reflexarc serve`` on ``port`` as its own process group; return the Popen once it listens.
+
+    ``lookahead`` None keeps the planner's default window; -1 streams the whole plan; K >= 0 streams K
+    steps ahead. Output is appended to ``log``.
+    """
+    import socket
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "reflexarc.cli", "serve", "--port", str(port)]
+    if lookahead is not None:
+        cmd += ["--lookahead", str(lookahead)]
+    proc = subprocess.Popen(cmd, env=dict(env), stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"planner exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.1)
+    stop_process(proc)
+    raise AssertionError(f"planner did not listen on {port} within {timeout:g} s: {log.read_text()[-2000:]}")
+
+
+def stop_process(proc: Any, kill: bool = False, timeout: float = 10.0) -> None:
+    """Stop a process started with ``start_new_session``: SIGINT (or SIGKILL with ``kill``) to its group."""
+    import signal
+    import subprocess
+
+    if proc is None or proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5.0)

@@ -18,7 +18,7 @@ from reflexarc.demo.scenarios import GroundTruthLog, get_scenario
 from sim.home_layout import load_home_layout
 
 DESIGN_FIELDS = ("scenario", "command", "transcript", "success", "task_time_s", "steps", "collisions",
-                 "min_clearance_m", "reflex_latency_ms", "cloud_stall_ms_total", "round_trips", "checks")
+                 "min_clearance_m", "reflex_latency_ms", "cloud_stall_ms_total", "cloud_stall_ms_mid_plan", "round_trips", "checks")
 
 
 @pytest.fixture(scope="module")

@@ -413,6 +413,7 @@ def _finish(
         min_clearance_m=min(clearances) if clearances else None,
         reflex_latency_ms=latency,
         cloud_stall_ms_total=float(status.get("stall_ms_total", 0.0)),
+        cloud_stall_ms_mid_plan=float(status.get("stall_ms_mid_plan", 0.0)),
         round_trips=int(status.get("round_trips", 0)),
         checks={name: c.to_dict() for name, c in checks.items()},
     )
