@@ -20,7 +20,7 @@ from cloud_planner.world import apply_step, entity_kind, entity_room, holding
 from reflexarc.scene_graph import Device, Robot, SceneGraph, SceneObject
 from reflexarc.skills import PLACE_KINDS, SAY_TEXT_MAX_CHARS, SKILLS, WAIT_SECONDS_MAX, ParamKind
 
-__all__ = ["MAX_CONTINGENCY_DEPTH", "MAX_STEPS", "ValidationError", "Validator", "validate_plan"]
+__all__ = ["MAX_CONTINGENCY_DEPTH", "MAX_STEPS", "ValidationError", "Validator", "check_step_static", "validate_plan"]
 
 MAX_STEPS = 200
 MAX_CONTINGENCY_DEPTH = 4
@@ -272,3 +272,25 @@ def validate_plan(plan: Plan, scene: SceneGraph, start_index: int | None = None)
     for step in plan.steps:
         validator.check_step(step)
     return validator.state
+
+
+def check_step_static(step: PlanStep, scene: SceneGraph, depth: int = 0) -> None:
+    """The checks that need no plan history: allowlisted skill, capable robot of the scene, typed arguments
+    naming entities of the scene, no forbidden device state; the same for every contingency.
+
+    The edge runs this on every step it receives, so even a compromised or buggy cloud cannot queue an
+    action outside the skill library or one naming something that is not in the robot's own home.
+    Raises ValidationError like :class:`Validator`.
+    """
+    if depth > MAX_CONTINGENCY_DEPTH:
+        raise ValidationError(RejectCode.INVALID_ARGUMENT, f"contingencies nested deeper than {MAX_CONTINGENCY_DEPTH}",
+                              step_index=step.index)
+    validator = Validator(scene, start_index=step.index)
+    validator._check_static(step, scene, step.index)
+    if step.skill == "set_device":
+        device = scene.get(str(step.args["device"]))
+        if isinstance(device, Device):
+            validator._check_device_state(device, str(step.args["state"]), step.index)
+    for contingency in step.on_failure:
+        check_step_static(contingency, scene, depth + 1)
+

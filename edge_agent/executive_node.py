@@ -51,6 +51,7 @@ from std_msgs.msg import String
 
 from cloud_planner.channel_options import client_channel_options
 from cloud_planner.plan import PlanStep
+from cloud_planner.validator import ValidationError, check_step_static
 from cloud_planner.wire import scene_to_proto, step_from_proto
 from edge_agent.backoff import BackoffPolicy, ExponentialBackoff
 from edge_agent.skills.base import Detection, SkillContext
@@ -779,7 +780,14 @@ class ExecutiveNode(Node):
                                      "summary": h.summary, "total_steps": h.total_steps, "backend": h.backend}
             elif kind == "step":
                 s = item.step
-                if self._scheduler.add(s.plan_id, s.revision, step_from_proto(s)):
+                step = step_from_proto(s)
+                refusal = self._refusal(step)
+                if refusal:
+                    self.get_logger().warning(f"step {s.index} r{s.revision} refused: {refusal}")
+                    if s.plan_id and s.plan_id == self._scheduler.plan_id:
+                        self._send_progress(s.plan_id, s.revision, s.index, s.robot,
+                                            planner_pb2.STEP_STATUS_FAILED, f"refused by the edge: {refusal}")
+                elif self._scheduler.add(s.plan_id, s.revision, step):
                     self.get_logger().info(f"step {s.index} r{s.revision} {s.robot}.{s.skill} queued")
             elif kind == "revise":
                 r = item.revise
@@ -803,6 +811,18 @@ class ExecutiveNode(Node):
                 self._publish_say(item.say.robot or self._edge_id, item.say.text)
             self._status_dirty = True
             self._work.notify_all()
+
+    def _refusal(self, step: PlanStep) -> str:
+        """Why the edge will not queue ``step`` ("" when it may): the validator's static checks against
+        the robot's own scene, so not even a compromised cloud can queue an action outside the library."""
+        scene = self._world._scene
+        if scene is None:
+            return "no scene graph yet"
+        try:
+            check_step_static(step, scene)
+        except ValidationError as exc:
+            return exc.message
+        return ""
 
     def _cancel_running(self) -> None:
         for robot in self._robots.values():
