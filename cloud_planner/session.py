@@ -380,7 +380,8 @@ class PlannerSession:
             if diverged:
                 reason = f"step {msg.index} ({step.skill}) diverged: " + ", ".join(
                     f"{k}={v!r} (expected {step.expect[k]!r})" for k, v in sorted(diverged.items()))
-                yield from self._replan(msg.index, facts, scene, reason)
+                # the step ran (the edge never runs an index twice): re-plan after it, from what it observed
+                yield from self._replan(msg.index + 1, facts, scene, reason)
                 return
             active.cursor = msg.index + 1
             if active.cursor >= active.total:

@@ -106,8 +106,8 @@ def _touched_entities(step: PlanStep, scene: SceneGraph | None) -> frozenset[str
 class StepScheduler:
     """The executive's view of the current plan: received steps, their status, what may run next.
 
-    Revision rules: a step of a revision older than the newest seen is dropped; Revise drops queued
-    steps at or after its ``from_index``; no index ever runs twice (finished indices stay finished
+    Revision rules: a step of a revision older than the newest seen is dropped; Revise drops the
+    unfinished (queued, failed or running) older steps at or after its ``from_index``; no index ever runs twice (finished indices stay finished
     across revisions and reconnects); Cancel drops everything queued.
     """
 
@@ -144,17 +144,28 @@ class StepScheduler:
         self.records[step.index] = StepRecord(step, revision)
         return True
 
-    def revise(self, plan_id: str, revision: int, from_index: int, total_steps: int) -> None:
-        """A Revise: newer revision from ``from_index``; queued or failed steps there are dropped."""
+    def revise(self, plan_id: str, revision: int, from_index: int, total_steps: int) -> list[str]:
+        """A Revise: newer revision from ``from_index``; older steps there that did not finish are dropped.
+
+        A step of an older revision still running at or after ``from_index`` (another robot's, in
+        parallel with the one that failed) is superseded too: the new revision may put a different step
+        at that index, and executing the old one to its end would act on a plan the cloud withdrew.
+        Returns the robots whose running step was superseded (the caller stops them).
+        """
         if plan_id != self.plan_id or revision < self.revision:
-            return
+            return []
         self.revision = max(self.revision, revision)
         if total_steps:
             self.total_steps = total_steps
+        superseded = []
         for index in list(self.records):
             record = self.records[index]
-            if index >= from_index and record.revision < revision and record.status in ("queued", "failed"):
-                del self.records[index]
+            if index < from_index or record.revision >= revision or record.status in _FINISHED:
+                continue
+            if record.status == "running":
+                superseded.append(record.step.robot)
+            del self.records[index]
+        return superseded
 
     def cancel(self) -> list[int]:
         """A Cancel: drop queued steps; returns the indices still running (their robots must stop)."""
@@ -792,7 +803,10 @@ class ExecutiveNode(Node):
             elif kind == "revise":
                 r = item.revise
                 self.get_logger().info(f"revise {r.plan_id} r{r.revision} from {r.from_index}: {r.reason}")
-                self._scheduler.revise(r.plan_id, r.revision, r.from_index, r.total_steps)
+                for robot_id in self._scheduler.revise(r.plan_id, r.revision, r.from_index, r.total_steps):
+                    self.get_logger().info(f"[{robot_id}] running step superseded by revision {r.revision}")
+                    if robot_id in self._robots:
+                        self._robots[robot_id].cancel()
                 if r.plan_id == self._scheduler.plan_id:
                     self._plan_scene = r.scene if r.HasField("scene") else self._plan_scene
                     self._plan_facts = list(r.facts)

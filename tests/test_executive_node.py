@@ -89,6 +89,30 @@ def test_revise_replaces_a_failed_step_and_drops_stale_queued_ones():
     assert sched.runnable("robot1").step.skill == "navigate_to"
 
 
+def test_revise_supersedes_another_robots_running_step_of_the_old_revision():
+    sched = _scheduler(_step(0, "robot1", "pick", object="cup_red"),
+                       _step(1, "dog1", "navigate_to", target="car"),
+                       _step(2, "dog1", "say", text="done"))
+    sched.start(0, 0.0)
+    sched.start(1, 0.0)
+    sched.finish(0, "failed", 1.0)
+    assert sched.revise("p1", 1, 0, 3) == ["dog1"]  # its running step belongs to the withdrawn revision
+    assert sched.records == {}
+    assert sched.add("p1", 1, _step(1, "dog1", "carry", object="luggage", to="entrance"))
+    assert sched.records[1].revision == 1
+
+
+def test_revise_keeps_finished_and_earlier_steps():
+    sched = _scheduler(_step(0, "robot1", "say", text="a"), _step(1, "dog1", "say", text="b"),
+                       _step(2, "robot1", "say", text="c"))
+    sched.start(0, 0.0)
+    sched.finish(0, "succeeded", 1.0)
+    sched.start(1, 1.0)
+    assert sched.revise("p1", 1, 2, 3) == []
+    assert sched.records[0].status == "succeeded" and sched.records[1].status == "running"
+    assert 2 not in sched.records
+
+
 def test_a_finished_index_is_never_queued_again():
     sched = _scheduler(_step(0, "robot1", "say", text="a"), _step(1, "robot1", "say", text="b"))
     sched.start(0, 0.0)

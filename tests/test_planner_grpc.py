@@ -151,7 +151,11 @@ def test_a_diverging_observation_also_triggers_a_revision(client, scene):
             session.progress(plan_id, 0, index, planner_pb2.STEP_STATUS_SUCCEEDED)
         session.progress(plan_id, 0, 2, planner_pb2.STEP_STATUS_SUCCEEDED, observed={"cup_red.held_by": ""})
         revise = session.receive(TIMEOUT).revise
-        assert (revise.revision, revise.from_index) == (1, 2) and "diverged" in revise.reason
+        assert (revise.revision, revise.from_index) == (1, 3) and "diverged" in revise.reason
+        assert scene_from_proto(revise.scene).get("cup_red").held_by in ("", None)  # as observed, not as planned
+        new_steps = [m.step for m in receive(session, revise.total_steps - 3)]
+        assert [(s.revision, s.index) for s in new_steps] == [(1, i) for i in range(3, revise.total_steps)]
+        assert "pick" in [s.skill for s in new_steps]  # the pick that did not hold is tried again
 
 
 def test_re_planning_gives_up_after_the_revision_limit_and_cancels(scene):
