@@ -49,7 +49,9 @@ _CONTEXT = {
         "Target: at 200 ms RTT, stall time at least 95% lower than lookahead 0. For comparison, published "
         "speculative-prefetch work reports about 60% less idle time."
     ),
-    "policy": "Student = distilled ONNX policy; teacher = privileged multi-teacher; baseline = classic controller on the same lidar.",
+    "policy": ("Student = distilled ONNX policy; teacher = privileged multi-teacher; baseline = classic controller (DWA) on "
+               "the same lidar. Every policy gets its local goal as on the robot: the stack's A* route on the map and its "
+               "waypoint follower; held-out seeds; n per row."),
 }
 
 

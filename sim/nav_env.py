@@ -2,16 +2,27 @@
 
 Observation: the 77-vector of ``edge_agent.observation`` (min-pooled lidar sectors, local goal in the
 robot frame, measured velocity), built from the simulated 360-beam lidar exactly as the ROS reflex node
-builds it. Action: (v, omega) within the observation spec's limits. The local goal is the next doorway
-on the shortest route (overshot by 0.2 m), then the goal itself, as in the 2D training world, so the
-same policies, teachers and metrics run unchanged here.
+builds it. Action: (v, omega) within the observation spec's limits (spaces from
+``edge_agent.training.nav_episode``, shared with the 2D training world).
+
+The local goal is chosen the way the deployed stack chooses it (``local_goal="route"``, the default):
+the executive's ``navigate_to`` plans A* (``edge_agent.astar.GridPlanner``) on the robot's own map (the
+static occupancy grid plus the floor objects and people the scene graph knows, ``planning_grid``) and
+the ``edge_agent.waypoint_follower.WaypointFollower`` hands the reflex one waypoint at a time, with the
+same follower tuning as ``edge_agent.skills.ros_robot`` and one re-plan from where the follower reports
+STUCK (as ``drive_to`` does). Until 2026-11 the env handed the policy the next doorway on the shortest
+route, then the final goal (``local_goal="doorways"``, kept for comparison): a memoryless reflex then
+deadlocked behind large furniture that the stack's A* route would have led it around. Only the local
+goal changed: the episode (layout, start and goal sampling, person, success radius, time limit,
+shortest path) is the same as before for every seed, so figures stay comparable.
 
 Each ``reset(seed=...)`` builds a fresh ``HomeSim`` from a seeded layout variant (object jitter,
 floor clutter), puts the robot at a random free start and samples a reachable goal at least 2 m away;
 a person walks back and forth in one of the rooms and yields to the robot. An episode ends on success
 (within 0.2 m of the goal), on any contact of the robot's body (collision), or at the time limit.
 ``info`` has ``collision``, ``success``, ``path_length``, ``shortest_path_length`` (string-pulled A*
-on the inflated grid) and ``time_s``; ``privileged()`` gives the teachers the full state.
+on the inflated grid), ``time_s`` and ``replans``; ``privileged()`` gives the teachers the full state
+(the true pose, the full grid with clutter, the person, the final goal) and the same local goal.
 """
 
 from __future__ import annotations
@@ -23,6 +34,19 @@ import gymnasium as gym
 import numpy as np
 
 from edge_agent import observation as spec
+from edge_agent.skills.navigation import planning_grid
+from edge_agent.training.nav_episode import (
+    LOCAL_GOAL_MODES,
+    EpisodeTally,
+    RouteFollowing,
+    StackLocalGoal,
+    action_space,
+    advance_doorway_waypoints,
+    doorway_waypoints,
+    observation_space,
+    point_segment_distance,
+    time_limit_s,
+)
 from edge_agent.training.privileged import OccupancyGrid as PrivilegedGrid
 from edge_agent.training.privileged import PrivilegedState, ScanSnapshot
 from reflexarc.occupancy_grid import OccupancyGrid, OrientedBox
@@ -32,7 +56,8 @@ from sim.home_layout import HomeLayout, load_home_layout
 from sim.home_sim import HomeSim
 from sim.sensors import LaserScanData, LidarConfig
 
-__all__ = ["HomeNavConfig", "HomeNavEnv"]
+__all__ = ["LOCAL_GOAL_MODES", "HomeNavConfig", "HomeNavEnv"]
+
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,12 @@ class HomeNavConfig:
     person_speed: tuple[float, float] = (0.3, 0.8)
     randomize_layout: bool = True
     lidar_noise_m: float = 0.01
+    local_goal: str = "route"
+    following: RouteFollowing = RouteFollowing()
+
+    def __post_init__(self) -> None:
+        if self.local_goal not in LOCAL_GOAL_MODES:
+            raise ValueError(f"local_goal must be one of {LOCAL_GOAL_MODES}, got {self.local_goal!r}")
 
 
 class HomeNavEnv(gym.Env):
@@ -64,14 +95,12 @@ class HomeNavEnv(gym.Env):
         self.config = config or HomeNavConfig()
         self.render_mode = render_mode
         self._base_layout = layout if layout is not None else load_home_layout()
-        self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(spec.OBS_DIM,), dtype=np.float32)
-        self.action_space = gym.spaces.Box(
-            np.array([spec.V_MIN, -spec.W_MAX], dtype=np.float32),
-            np.array([spec.V_MAX, spec.W_MAX], dtype=np.float32),
-            dtype=np.float32,
-        )
+        self.observation_space = observation_space()
+        self.action_space = action_space()
         self.sim: HomeSim | None = None
         self._scan: LaserScanData | None = None
+        self.route: StackLocalGoal | None = None
+        self.waypoints: list = []
 
     # ------------------------------------------------------------------------------- episode
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
@@ -97,14 +126,19 @@ class HomeNavEnv(gym.Env):
         sim.teleport_robot(cfg.robot_id, Pose2D(start[0], start[1], yaw))
         self.goal = np.asarray(goal, dtype=np.float64)
         self.shortest_path = path
-        self.shortest_path_length = path_length(path)
-        self.waypoints = self._route_waypoints(path)
+        shortest = path_length(path)
+        self.waypoints = doorway_waypoints(
+            path, ((d.center, d.normal, d.width / 2) for d in sim.layout.doorways), cfg.waypoint_overshoot_m)
         self._person = self._sample_person(rng, start, goal) if cfg.with_person else None
         sim.step(cfg.control_dt)
-        self.time_s = 0.0
-        self.path_length = 0.0
-        self.time_limit_s = 2.5 * self.shortest_path_length / spec.V_MAX + cfg.time_limit_slack_s
+        self.tally = EpisodeTally(shortest, time_limit_s(shortest, cfg.time_limit_slack_s))
         self._last_xy = np.array(start, dtype=np.float64)
+        self.route = None
+        if cfg.local_goal == "route":
+            # The robot's own map: the static grid plus the floor objects and people its scene graph knows.
+            self.route = StackLocalGoal(lambda: planning_grid(sim.occupancy_grid(), sim.scene_graph()),
+                                        self.robot_radius, goal, cfg.success_radius, cfg.following)
+            self.route.start(self._last_xy, self.tally.time_s)
         self._distance = float(np.hypot(*(self.goal - self._last_xy)))
         self._scan = sim.scan(cfg.robot_id)
         return self._observation(), self._info(False, False)
@@ -120,19 +154,22 @@ class HomeNavEnv(gym.Env):
         collisions_before = len(sim.collision_log)
         self._move_person()
         sim.step(cfg.control_dt)
-        self.time_s += cfg.control_dt
+        self.tally.time_s += cfg.control_dt
         pose = sim.robot_pose(cfg.robot_id)
         xy = np.array([pose.x, pose.y])
-        self.path_length += float(np.hypot(*(xy - self._last_xy)))
+        self.tally.path_length += float(np.hypot(*(xy - self._last_xy)))
         self._last_xy = xy
         collision = len(sim.collision_log) > collisions_before or bool(sim.contacts(cfg.robot_id, base_only=True))
-        self._advance_waypoints(xy)
+        if self.route is not None:
+            self.route.update(xy, self.tally.time_s)
+        else:
+            advance_doorway_waypoints(self.waypoints, xy)
         distance = float(np.hypot(*(self.goal - xy)))
         success = (not collision) and distance <= cfg.success_radius
         reward = (self._distance - distance) + (10.0 if success else 0.0) - (10.0 if collision else 0.0)
         self._distance = distance
         terminated = collision or success
-        truncated = (not terminated) and self.time_s >= self.time_limit_s - 1e-9
+        truncated = (not terminated) and self.tally.out_of_time()
         if terminated or truncated:
             sim.set_cmd_vel(cfg.robot_id, 0.0, 0.0)
         self._scan = sim.scan(cfg.robot_id)
@@ -151,8 +188,25 @@ class HomeNavEnv(gym.Env):
         return self.sim.camera(self.config.robot_id).rgb
 
     # ------------------------------------------------------------------------- what policies see
+    @property
+    def time_s(self) -> float:
+        """Simulated time since the episode started."""
+        return self.tally.time_s
+
+    @property
+    def path_length(self) -> float:
+        """Distance the robot has driven this episode."""
+        return self.tally.path_length
+
+    @property
+    def shortest_path_length(self) -> float:
+        """Length of the shortest path from the start to the goal (the SPL reference)."""
+        return self.tally.shortest_path_length
+
     def local_goal(self) -> np.ndarray:
-        """The goal the observation refers to: the next doorway waypoint, else the final goal."""
+        """The goal the observation refers to: the follower's waypoint on the A* route (or the next doorway)."""
+        if self.route is not None:
+            return self.route.goal
         return self.waypoints[0][0] if self.waypoints else self.goal
 
     def scan(self) -> ScanSnapshot:
@@ -190,13 +244,7 @@ class HomeNavEnv(gym.Env):
         return spec.build_observation(sectors, goal_rf, (odom.v, odom.w))
 
     def _info(self, collision: bool, success: bool) -> dict:
-        return {
-            "collision": bool(collision),
-            "success": bool(success),
-            "path_length": float(self.path_length),
-            "shortest_path_length": float(self.shortest_path_length),
-            "time_s": float(self.time_s),
-        }
+        return {**self.tally.info(collision, success), "replans": self.route.replans if self.route else 0}
 
     # ----------------------------------------------------------------------------- task set-up
     def _task_grid(self) -> OccupancyGrid:
@@ -240,38 +288,6 @@ class HomeNavEnv(gym.Env):
             return start, float(rng.uniform(-math.pi, math.pi)), goal, path
         raise RuntimeError("could not sample a reachable start and goal")
 
-    def _route_waypoints(self, path: list[tuple[float, float]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
-        """Doorways the shortest path crosses, in order: (target point, centre, crossing direction, half width)."""
-        crossings = []
-        travelled = 0.0
-        for a, b in zip(path[:-1], path[1:], strict=False):
-            a, b = np.asarray(a), np.asarray(b)
-            seg = b - a
-            for door in self.sim.layout.doorways:
-                c, n = np.asarray(door.center), np.asarray(door.normal)
-                sa, sb = float(np.dot(a - c, n)), float(np.dot(b - c, n))
-                if sa * sb >= 0.0 or sa == sb:
-                    continue
-                t = sa / (sa - sb)
-                p = a + t * seg
-                tangent = np.array([-n[1], n[0]])
-                if abs(float(np.dot(p - c, tangent))) <= door.width / 2 + 0.05:
-                    direction = n if sb > sa else -n
-                    crossings.append((travelled + t * float(np.hypot(*seg)), c, direction, door.width / 2))
-            travelled += float(np.hypot(*seg))
-        crossings.sort(key=lambda item: item[0])
-        return [(c + self.config.waypoint_overshoot_m * d, c, d, hw) for _, c, d, hw in crossings]
-
-    def _advance_waypoints(self, xy: np.ndarray) -> None:
-        while self.waypoints:
-            target, centre, normal, half_width = self.waypoints[0]
-            rel = xy - centre
-            passed = float(np.dot(rel, normal)) > 0.0 and abs(float(np.dot(rel, [-normal[1], normal[0]]))) < half_width + 0.3
-            if passed or float(np.hypot(*(xy - target))) < 0.15:
-                self.waypoints.pop(0)
-            else:
-                break
-
     # ------------------------------------------------------------------------------ the person
     def _sample_person(self, rng: np.random.Generator, start, goal) -> dict | None:
         """A person walking between two free points of one room, away from the start and the goal."""
@@ -292,7 +308,7 @@ class HomeNavEnv(gym.Env):
             line = a + t * (b - a)
             if clear.occupied_at(line[:, 0], line[:, 1]).any():
                 continue
-            if min(_point_segment_distance(np.asarray(goal), a, b), _point_segment_distance(np.asarray(start), a, b)) < 0.9:
+            if min(point_segment_distance(np.asarray(goal), a, b), point_segment_distance(np.asarray(start), a, b)) < 0.9:
                 continue
             xy = a + float(rng.uniform()) * (b - a)
             person = {"id": sim.layout.people[0].id, "a": a, "b": b, "xy": xy, "v": np.zeros(2),
@@ -331,8 +347,3 @@ class HomeNavEnv(gym.Env):
         p["xy"] = p["xy"] + heading * step
         self.sim.walk_person(p["xy"], math.atan2(heading[1], heading[0]), person_id=p["id"])
 
-
-def _point_segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    ab = b - a
-    t = float(np.clip(np.dot(p - a, ab) / max(float(np.dot(ab, ab)), 1e-12), 0.0, 1.0))
-    return float(np.hypot(*(p - (a + t * ab))))

@@ -1,4 +1,4 @@
-"""The PyBullet navigation task as a Gymnasium env: API conformance, determinism, task sanity."""
+"""The PyBullet navigation task as a Gymnasium env: API conformance, determinism, task sanity, the stack's local goal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from edge_agent import observation as spec
-from sim.nav_env import HomeNavConfig, HomeNavEnv
+from edge_agent.astar import GridPlanner
+from edge_agent.shield import SafetyShield
+from edge_agent.skills.navigation import planning_grid
+from edge_agent.training.evaluate import HELD_OUT_SEED_BASE, make_controller, run_episode
+from sim.nav_env import LOCAL_GOAL_MODES, HomeNavConfig, HomeNavEnv
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*symmetric and normalized space.*")
 
@@ -100,3 +104,54 @@ def test_driving_into_a_wall_ends_the_episode_as_a_collision():
         assert info["collision"] and not info["success"] and reward < 0
     finally:
         env.close()
+
+
+def _first_corner_seed(env: HomeNavEnv, seeds=range(20, 40)) -> tuple[int, object]:
+    """A seed whose A* route (on the robot's own map) turns at least once away from the start."""
+    for seed in seeds:
+        env.reset(seed=seed)
+        start = env.sim.robot_pose("robot1")
+        planner = GridPlanner(planning_grid(env.sim.occupancy_grid(), env.sim.scene_graph()), env.robot_radius)
+        path = planner.plan((start.x, start.y), tuple(env.goal))
+        if len(path.waypoints) > 2 and math.dist(path.waypoints[0], path.waypoints[1]) > 0.5:
+            return seed, path
+    raise AssertionError("no route with a corner in 20 seeds")
+
+
+def test_local_goal_is_the_next_waypoint_of_the_stacks_astar_route(env):
+    _seed, path = _first_corner_seed(env)
+    assert env.local_goal() == pytest.approx(path.waypoints[1])
+    assert env.local_goal() != pytest.approx(tuple(env.goal))
+    assert env.privileged().goal_xy == pytest.approx(path.waypoints[1])
+
+
+def test_episode_is_the_same_whichever_local_goal_is_handed_to_the_policy():
+    episodes = []
+    for mode in LOCAL_GOAL_MODES:
+        env = HomeNavEnv(HomeNavConfig(local_goal=mode))
+        try:
+            _, info = env.reset(seed=21)
+            pose = env.sim.robot_pose("robot1")
+            episodes.append(((pose.x, pose.y, pose.yaw), tuple(env.goal), info["shortest_path_length"],
+                             env.tally.time_limit_s, env.privileged().dynamic_obstacles[:, :3].tolist()))
+        finally:
+            env.close()
+    assert episodes[0] == episodes[1]
+
+
+def test_an_unknown_local_goal_mode_is_rejected():
+    with pytest.raises(ValueError, match="local_goal"):
+        HomeNavConfig(local_goal="final")
+
+
+def test_student_behind_the_shield_reaches_a_goal_it_deadlocked_on_with_doorway_goals():
+    # Held-out seed 2**32: with the former doorway-then-final-goal the student stalled behind furniture
+    # until the time limit; following the stack's A* waypoints it arrives.
+    env = HomeNavEnv()
+    try:
+        student = make_controller("student")()
+        result = run_episode(env, student, HELD_OUT_SEED_BASE, SafetyShield())
+    finally:
+        env.close()
+    assert result.success and not result.collision
+    assert result.spl > 0.8

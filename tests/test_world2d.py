@@ -127,3 +127,33 @@ def test_observation_goal_is_the_next_doorway_then_the_final_goal():
     assert not np.allclose(env.local_goal(), env.goal)
     env.waypoints.clear()
     assert np.allclose(env.local_goal(), env.goal)
+
+
+def test_training_keeps_the_doorway_local_goal_by_default():
+    assert World2DConfig().local_goal == "doorways"
+    env = World2DEnv()
+    env.reset(seed=3)
+    assert env.route is None
+
+
+def test_route_local_goal_is_a_waypoint_of_the_stacks_astar_route_ending_at_the_goal():
+    env = World2DEnv(World2DConfig(local_goal="route"))
+    for seed in range(40):
+        env.reset(seed=seed)
+        if len(env.route.waypoints) > 1:
+            break
+    waypoints = env.route.waypoints
+    assert len(waypoints) > 1, "expected a route with a corner in 40 seeds"
+    assert waypoints[-1] == pytest.approx(tuple(env.goal))
+    assert tuple(env.local_goal()) in [pytest.approx(w) for w in waypoints]
+    assert not np.allclose(env.local_goal(), env.goal)
+
+
+def test_episode_is_the_same_whichever_local_goal_is_handed_to_the_policy():
+    route = World2DEnv(World2DConfig(local_goal="route"))
+    doors = World2DEnv(World2DConfig(local_goal="doorways"))
+    _, info_route = route.reset(seed=5)
+    _, info_doors = doors.reset(seed=5)
+    assert np.array_equal(route.pose, doors.pose) and np.array_equal(route.goal, doors.goal)
+    assert info_route == info_doors
+    assert np.array_equal(route.person.position, doors.person.position)

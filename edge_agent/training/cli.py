@@ -29,7 +29,7 @@ def _eval(args: argparse.Namespace) -> int:
     from edge_agent.training.evaluate import evaluate
 
     result = evaluate(args.policy, args.sim, args.episodes, args.seed, shield=not args.no_shield,
-                      model_path=args.model)
+                      model_path=args.model, local_goal=args.local_goal)
     text = json.dumps(result, indent=2)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -53,5 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--policy", choices=("student", "teacher", "baseline"), default="student")
     ev.add_argument("--model", default=None, help="ONNX model for --policy student (default: shipped)")
     ev.add_argument("--no-shield", action="store_true", help="evaluate the bare policy without the shield")
+    ev.add_argument("--local-goal", choices=("route", "doorways"), default="route",
+                    help="route: the stack's A* waypoints (default); doorways: next doorway, then the goal (pre-2026-11)")
     ev.add_argument("--json", metavar="FILE", help="also write the result to FILE")
     ev.set_defaults(func=_eval)

@@ -9,6 +9,12 @@ Metrics follow Anderson et al. 2018, "On Evaluation of Embodied Navigation Agent
 
 Every policy runs behind the :class:`SafetyShield`, as deployed (``shield=False`` measures the bare
 policy). Evaluation seeds start at ``HELD_OUT_SEED_BASE`` = 2**32; training never draws a seed there.
+
+The local goal in the observation is the one the deployed stack hands the reflex
+(``EVALUATION_LOCAL_GOAL = "route"``, in both worlds): the waypoint follower's current waypoint on
+an A* route over the robot's map (``edge_agent.training.nav_episode.StackLocalGoal``). Figures before
+2026-11 were measured with the next doorway, then the final goal (``local_goal="doorways"``, which the
+2D world still uses for training); the episodes themselves (seeds, starts, goals, limits) are unchanged.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from edge_agent.shield import SafetyShield
 _LOG = logging.getLogger(__name__)
 
 HELD_OUT_SEED_BASE = 2**32
+EVALUATION_LOCAL_GOAL = "route"
 POLICIES = ("student", "teacher", "baseline")
 SIMS = ("2d", "pybullet")
 
@@ -54,15 +61,18 @@ def held_out_seeds(seed: int, episodes: int) -> list[int]:
     return [HELD_OUT_SEED_BASE + seed * 1_000_000 + i for i in range(episodes)]
 
 
-def make_env(sim: str, world_config=None):
-    """A fresh evaluation environment; PyBullet is imported only when asked for."""
-    if sim == "2d":
-        from edge_agent.training.world2d import World2DEnv
+def make_env(sim: str, world_config=None, local_goal: str = EVALUATION_LOCAL_GOAL):
+    """A fresh evaluation environment; PyBullet is imported only when asked for.
 
-        return World2DEnv(world_config)
+    ``world_config`` (a ``World2DConfig`` or ``HomeNavConfig``) wins over ``local_goal`` when given.
+    """
+    if sim == "2d":
+        from edge_agent.training.world2d import World2DConfig, World2DEnv
+
+        return World2DEnv(world_config or World2DConfig(local_goal=local_goal))
     if sim == "pybullet":
         module = importlib.import_module("sim.nav_env")
-        return module.HomeNavEnv()
+        return module.HomeNavEnv(world_config or module.HomeNavConfig(local_goal=local_goal))
     raise ValueError(f"unknown sim {sim!r}; choose from {SIMS}")
 
 
@@ -125,10 +135,11 @@ def run_episode(env, controller: Controller, seed: int, shield: SafetyShield | N
 
 
 def run_policy(policy: str, sim: str, seeds: list[int], *, shield: bool = True,
-               model_path: str | Path | None = None, world_config=None) -> list[EpisodeResult]:
+               model_path: str | Path | None = None, world_config=None,
+               local_goal: str = EVALUATION_LOCAL_GOAL) -> list[EpisodeResult]:
     """Run ``policy`` on every seed in ``sim``."""
     factory = make_controller(policy, model_path)
-    env = make_env(sim, world_config)
+    env = make_env(sim, world_config, local_goal)
     guard = SafetyShield() if shield else None
     results = []
     for s in seeds:
@@ -153,15 +164,17 @@ def summarise(results: list[EpisodeResult]) -> dict:
 
 def evaluate(policy: str = "student", sim: str = "2d", episodes: int = 100, seed: int = 0, *,
              shield: bool = True, model_path: str | Path | None = None, world_config=None,
-             with_teacher: bool = True) -> dict:
+             with_teacher: bool = True, local_goal: str = EVALUATION_LOCAL_GOAL) -> dict:
     """The ``eval-policy`` result (DESIGN.md shape) for one policy, with the teacher's SPL beside it."""
     seeds = held_out_seeds(seed, episodes)
-    results = run_policy(policy, sim, seeds, shield=shield, model_path=model_path, world_config=world_config)
+    results = run_policy(policy, sim, seeds, shield=shield, model_path=model_path, world_config=world_config,
+                         local_goal=local_goal)
     summary = summarise(results)
     if policy == "teacher":
         teacher_spl = summary["spl"]
     elif with_teacher:
-        teacher_spl = summarise(run_policy("teacher", sim, seeds, shield=shield, world_config=world_config))["spl"]
+        teacher_spl = summarise(run_policy("teacher", sim, seeds, shield=shield, world_config=world_config,
+                                           local_goal=local_goal))["spl"]
     else:
         teacher_spl = float("nan")
     _LOG.info("%s in %s: %s", policy, sim, summary)
@@ -176,5 +189,6 @@ def evaluate(policy: str = "student", sim: str = "2d", episodes: int = 100, seed
         "teacher_spl": teacher_spl,
         "mean_time_s": summary["mean_time_s"],
         "shield": shield,
+        "local_goal": local_goal if world_config is None else world_config.local_goal,
         "failed_seeds": [r.seed for r in results if not r.success],
     }

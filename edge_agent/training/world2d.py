@@ -5,9 +5,13 @@ with a collision-free path between them, and a walking person. The robot is a di
 with acceleration limits; its lidar is ray-cast exactly against the geometry (360 beams, 1 cm noise)
 and turned into the shared 77-element observation.
 
-The goal in the observation is the *local* goal: the next doorway on the room-level route (what the
-executive hands the reflex from the scene graph), then the final goal. The reflex is a memoryless
-controller; it is not asked to find a way around walls it cannot see past.
+The goal in the observation is the *local* goal: by default (``local_goal="doorways"``, what training
+uses, so ``train-policy --seed 0`` stays reproducible) the next doorway on the room-level route, then
+the final goal. The reflex is a memoryless controller; it is not asked to find a way around walls it
+cannot see past. ``local_goal="route"`` hands it what the deployed stack hands it instead: the waypoint
+follower's current waypoint on an A* route over the robot's map (the home's grid, clutter included,
+plus the person where they stand when planning), see :class:`~edge_agent.training.nav_episode.StackLocalGoal`;
+the evaluation uses that. The episode (home, start, goal, person, limits) is the same in both modes.
 """
 
 from __future__ import annotations
@@ -25,9 +29,22 @@ from edge_agent.training.geometry import (
     distance_to_segments,
     segment_clearance,
 )
-from edge_agent.training.layout import Door, HomeLayout, generate_layout
+from edge_agent.training.layout import HomeLayout, generate_layout
+from edge_agent.training.nav_episode import (
+    LOCAL_GOAL_MODES,
+    EpisodeTally,
+    RouteFollowing,
+    StackLocalGoal,
+    action_space,
+    advance_doorway_waypoints,
+    doorway_waypoints,
+    observation_space,
+    point_segment_distance,
+    time_limit_s,
+)
 from edge_agent.training.navmap import NavMap, polyline_length
 from edge_agent.training.privileged import OccupancyGrid, PrivilegedState, ScanSnapshot
+from reflexarc import occupancy_grid as robot_map
 
 _BEAM_OFFSETS = spec.LIDAR_ANGLE_MIN + spec.LIDAR_ANGLE_INCREMENT * np.arange(spec.LIDAR_BEAMS)
 
@@ -51,6 +68,13 @@ class World2DConfig:
     goal_clearance_m: float = 0.25
     time_limit_slack_s: float = 20.0
     waypoint_overshoot_m: float = 0.2
+    local_goal: str = "doorways"
+    following: RouteFollowing = RouteFollowing()
+    planning_person_size_m: float = 0.7
+
+    def __post_init__(self) -> None:
+        if self.local_goal not in LOCAL_GOAL_MODES:
+            raise ValueError(f"local_goal must be one of {LOCAL_GOAL_MODES}, got {self.local_goal!r}")
 
 
 @dataclass
@@ -123,14 +147,11 @@ class World2DEnv(gym.Env):
     def __init__(self, config: World2DConfig | None = None) -> None:
         """Create an unseeded world; call ``reset(seed=...)`` before stepping."""
         self.config = config or World2DConfig()
-        self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(spec.OBS_DIM,), dtype=np.float32)
-        self.action_space = gym.spaces.Box(
-            np.array([spec.V_MIN, -spec.W_MAX], dtype=np.float32),
-            np.array([spec.V_MAX, spec.W_MAX], dtype=np.float32),
-            dtype=np.float32,
-        )
+        self.observation_space = observation_space()
+        self.action_space = action_space()
         self.layout: HomeLayout | None = None
         self.navmap: NavMap | None = None
+        self.route: StackLocalGoal | None = None
 
     # ----------------------------------------------------------------------------------------- setup
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
@@ -153,13 +174,17 @@ class World2DEnv(gym.Env):
         self.velocity = np.zeros(2)
         self.goal = np.asarray(goal, dtype=np.float64)
         self.shortest_path = path
-        self.shortest_path_length = polyline_length(path)
-        self.waypoints = self._route_waypoints(path, layout.doors)
+        shortest = polyline_length(path)
+        self.waypoints = doorway_waypoints(path, ((d.centre, d.normal, d.half_width) for d in layout.doors),
+                                           cfg.waypoint_overshoot_m)
         self.person = self._sample_person(rng, layout, navmap, start, goal) if cfg.with_person else None
-        self.time_s = 0.0
+        self.tally = EpisodeTally(shortest, time_limit_s(shortest, cfg.time_limit_slack_s))
         self.steps = 0
-        self.path_length = 0.0
-        self.time_limit_s = 2.5 * self.shortest_path_length / spec.V_MAX + cfg.time_limit_slack_s
+        self.route = None
+        if cfg.local_goal == "route":
+            self.route = StackLocalGoal(self._robot_map, cfg.robot_radius, tuple(self.goal), cfg.success_radius,
+                                        cfg.following)
+            self.route.start(self.pose[:2], self.tally.time_s)
         self._goal_field = navmap.cost_to_go(tuple(self.goal), hard=True)
         self._progress = float(navmap.field_value(self._goal_field, self.pose[:2]))
         self._scan = self._cast_scan()
@@ -182,27 +207,6 @@ class World2DEnv(gym.Env):
             return start, float(rng.uniform(-math.pi, math.pi)), goal, path
         return None
 
-    def _route_waypoints(self, path: np.ndarray, doors: tuple[Door, ...]) -> list[tuple[np.ndarray, np.ndarray, float]]:
-        """Doorways the shortest path crosses, in order, as (target point, traversal normal, half width)."""
-        crossings = []
-        travelled = 0.0
-        for a, b in zip(path[:-1], path[1:], strict=True):
-            seg = b - a
-            for door in doors:
-                c, n = np.asarray(door.centre), np.asarray(door.normal)
-                sa, sb = float(np.dot(a - c, n)), float(np.dot(b - c, n))
-                if sa * sb >= 0.0 or sa == sb:
-                    continue
-                t = sa / (sa - sb)
-                p = a + t * seg
-                tangent = np.array([-n[1], n[0]])
-                if abs(float(np.dot(p - c, tangent))) <= door.half_width + 0.05:
-                    direction = n if sb > sa else -n
-                    crossings.append((travelled + t * float(np.hypot(*seg)), c, direction, door.half_width))
-            travelled += float(np.hypot(*seg))
-        crossings.sort(key=lambda item: item[0])
-        return [(c + self.config.waypoint_overshoot_m * d, c, d, hw) for _, c, d, hw in crossings]
-
     def _sample_person(self, rng, layout: HomeLayout, navmap: NavMap, start, goal) -> _Person | None:
         cfg = self.config
         r = float(rng.uniform(*cfg.person_radius))
@@ -215,7 +219,7 @@ class World2DEnv(gym.Env):
                 continue
             if segment_clearance(a, b, layout.segments, layout.circles) < r + 0.15:
                 continue
-            if min(_point_segment_distance(goal, a, b), _point_segment_distance(start, a, b)) < r + 0.6:
+            if min(point_segment_distance(goal, a, b), point_segment_distance(start, a, b)) < r + 0.6:
                 continue
             frac = float(rng.uniform())
             pos = a + frac * (b - a)
@@ -237,12 +241,15 @@ class World2DEnv(gym.Env):
         mid = yaw + 0.5 * w * cfg.dt
         nx, ny = x + v * cfg.dt * math.cos(mid), y + v * cfg.dt * math.sin(mid)
         self.pose = np.array([nx, ny, math.atan2(math.sin(yaw + w * cfg.dt), math.cos(yaw + w * cfg.dt))])
-        self.path_length += abs(v) * cfg.dt
-        self.time_s += cfg.dt
+        self.tally.path_length += abs(v) * cfg.dt
+        self.tally.time_s += cfg.dt
         self.steps += 1
         self._move_person()
         collision = self.robot_clearance() < 0.0
-        self._advance_waypoints()
+        if self.route is not None:
+            self.route.update(self.pose[:2], self.tally.time_s)
+        else:
+            advance_doorway_waypoints(self.waypoints, self.pose[:2])
         success = (not collision) and float(np.hypot(*(self.goal - self.pose[:2]))) <= cfg.success_radius
         progress = float(self.navmap.field_value(self._goal_field, self.pose[:2]))
         reward = (self._progress - progress) if np.isfinite(progress) and np.isfinite(self._progress) else 0.0
@@ -250,7 +257,7 @@ class World2DEnv(gym.Env):
         reward += 10.0 if success else 0.0
         reward -= 10.0 if collision else 0.0
         terminated = collision or success
-        truncated = (not terminated) and self.time_s >= self.time_limit_s - 1e-9
+        truncated = (not terminated) and self.tally.out_of_time()
         self._scan = self._cast_scan()
         return self._observation(), float(reward), terminated, truncated, self._info(collision, success)
 
@@ -291,22 +298,12 @@ class World2DEnv(gym.Env):
             target = person.position + length * np.array([math.cos(angle), math.sin(angle)])
             if not (0.3 < target[0] < self.layout.width - 0.3 and 0.3 < target[1] < self.layout.height - 0.3):
                 continue
-            if _point_segment_distance(self.goal, person.position, target) < person.radius + 0.6:
+            if point_segment_distance(self.goal, person.position, target) < person.radius + 0.6:
                 continue  # nobody parks on the robot's goal
             if segment_clearance(person.position, target, self.layout.segments, self.layout.circles) >= person.radius + 0.1:
                 person.a, person.b, person.heading_to_b = person.position.copy(), target, True
                 return
         person.heading_to_b = not person.heading_to_b
-
-    def _advance_waypoints(self) -> None:
-        while self.waypoints:
-            _target, centre, normal, half_width = self.waypoints[0]
-            rel = self.pose[:2] - centre
-            passed = float(np.dot(rel, normal)) > 0.0 and abs(float(np.dot(rel, [-normal[1], normal[0]]))) < half_width + 0.3
-            if passed or float(np.hypot(*(self.pose[:2] - _target))) < 0.15:
-                self.waypoints.pop(0)
-            else:
-                break
 
     # ----------------------------------------------------------------------------------- observation
     def _circles(self) -> np.ndarray:
@@ -335,8 +332,19 @@ class World2DEnv(gym.Env):
         return ranges.astype(np.float32)
 
     def local_goal(self) -> np.ndarray:
-        """The goal the observation refers to: the next doorway waypoint, else the final goal."""
+        """The goal the observation refers to: the route's waypoint, or the next doorway, else the final goal."""
+        if self.route is not None:
+            return self.route.goal
         return self.waypoints[0][0] if self.waypoints else self.goal
+
+    def _robot_map(self) -> robot_map.OccupancyGrid:
+        """The map the stack would plan on: the home's grid plus the person's footprint where they stand."""
+        grid = robot_map.OccupancyGrid(self.grid.resolution, self.grid.origin_xy, self.grid.data)
+        if self.person is None:
+            return grid
+        size = self.config.planning_person_size_m
+        x, y = self.person.position
+        return grid.with_boxes([robot_map.OrientedBox(float(x), float(y), size, size)])
 
     def _observation(self) -> np.ndarray:
         sectors = spec.scan_to_sectors(self._scan, spec.LIDAR_ANGLE_MIN, spec.LIDAR_ANGLE_INCREMENT,
@@ -345,13 +353,7 @@ class World2DEnv(gym.Env):
         return spec.build_observation(sectors, goal_rf, (self.velocity[0], self.velocity[1]))
 
     def _info(self, collision: bool, success: bool) -> dict:
-        return {
-            "collision": bool(collision),
-            "success": bool(success),
-            "path_length": float(self.path_length),
-            "shortest_path_length": float(self.shortest_path_length),
-            "time_s": float(self.time_s),
-        }
+        return self.tally.info(collision, success)
 
     def scan(self) -> ScanSnapshot:
         """The current raw lidar scan."""
@@ -376,8 +378,3 @@ class World2DEnv(gym.Env):
             final_goal_xy=(float(self.goal[0]), float(self.goal[1])),
         )
 
-
-def _point_segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    ab = b - a
-    t = float(np.clip(np.dot(p - a, ab) / max(float(np.dot(ab, ab)), 1e-12), 0.0, 1.0))
-    return float(np.hypot(*(p - (a + t * ab))))
