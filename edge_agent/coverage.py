@@ -60,6 +60,7 @@ def plan_coverage(
     start_xy: Sequence[float] | None = None,
     overlap: float = 0.15,
     edge_pass: bool = True,
+    wall_offset_m: float = 0.0,
     planner: GridPlanner | None = None,
 ) -> CoveragePlan:
     """Plan a route that sweeps the room's reachable free floor with a round vacuum of ``radius``.
@@ -72,6 +73,10 @@ def plan_coverage(
             Without it, the largest free region of the room is covered, starting at its first lane.
         overlap: fraction of the diameter by which neighbouring lanes overlap (0 <= overlap < 1).
         edge_pass: add the pass that hugs walls and furniture.
+        wall_offset_m: how much farther than the planner's inflation (radius plus half a cell) the
+            lanes and the edge pass keep from walls and furniture. Walls lie up to a cell beyond the
+            occupied cell centres, and the reflex's shield refuses to drive with an obstacle inside
+            its lateral margin, so a route planned right on the inflation would make it stop.
         planner: a planner for this grid and radius to reuse (built when not given).
 
     Raises:
@@ -79,13 +84,18 @@ def plan_coverage(
     """
     if not 0.0 <= overlap < 1.0:
         raise ValueError(f"overlap must lie in [0, 1), got {overlap}")
+    if wall_offset_m < 0.0:
+        raise ValueError(f"wall_offset_m must be >= 0, got {wall_offset_m}")
     planner = planner if planner is not None else GridPlanner(grid, radius)
-    region = _workable_region(planner, room_polygon, start_xy)
+    roomy = planner.clearance > planner.inflation_m + wall_offset_m + 1e-9
+    region = _workable_region(planner, room_polygon, start_xy) & roomy
+    if not region.any():
+        raise NoPathError("the room has no floor far enough from walls for the coverage route")
     res = grid.resolution
     spacing_cells = max(1.0, 2.0 * radius * (1.0 - overlap) / res)
     cells = min(_cells(region, spacing_cells), _cells(region.T, spacing_cells, transpose=True), key=len)
     cells_world = [[(grid.cell_to_world(*a), grid.cell_to_world(*b)) for a, b in cell] for cell in cells]
-    edges_world = _edge_chains(planner, region) if edge_pass else []
+    edges_world = _edge_chains(planner, region, roomy) if edge_pass else []
 
     position: _Point = (
         (float(start_xy[0]), float(start_xy[1])) if start_xy is not None else cells_world[0][0][0]
@@ -327,9 +337,13 @@ def _link(planner: GridPlanner, route: list[_Point], target: _Point) -> bool:
 
 
 # ------------------------------------------------------------------------------------- edge passes
-def _edge_chains(planner: GridPlanner, region: np.ndarray) -> list[list[_Point]]:
-    """Polylines along the region's cells that touch walls or furniture (not the room's open edges)."""
-    blocked = ~planner.free
+def _edge_chains(planner: GridPlanner, region: np.ndarray, roomy: np.ndarray) -> list[list[_Point]]:
+    """Polylines along the region's cells that touch walls or furniture (not the room's open edges).
+
+    ``roomy`` marks the cells far enough from obstacles for the route; a region cell next to one that
+    is not lies along a wall or a piece of furniture.
+    """
+    blocked = ~roomy
     touching = np.zeros_like(region)
     padded = np.pad(blocked, 1, constant_values=True)
     h, w = region.shape
@@ -375,7 +389,7 @@ def _edge_chains(planner: GridPlanner, region: np.ndarray) -> list[list[_Point]]
         if len(cells) > 3 and max(abs(cells[0][0] - cells[-1][0]), abs(cells[0][1] - cells[-1][1])) <= 1:
             cells.append(cells[0])  # closed loop (round a piece of furniture)
         points = [planner.grid.cell_to_world(r, c) for r, c in cells]
-        chains.append(_simplify(points, planner, planner.grid.resolution * 0.75))
+        chains.append(_simplify(points, planner, roomy, planner.grid.resolution * 0.75))
     return chains
 
 
@@ -393,8 +407,8 @@ def _orient_chain(chain: list[_Point], position: _Point, flip: bool) -> list[_Po
     return rotated + [rotated[0]]
 
 
-def _simplify(points: list[_Point], planner: GridPlanner, tolerance: float) -> list[_Point]:
-    """Douglas-Peucker that also keeps splitting while a shortcut would leave free space."""
+def _simplify(points: list[_Point], planner: GridPlanner, roomy: np.ndarray, tolerance: float) -> list[_Point]:
+    """Douglas-Peucker that also keeps splitting while a shortcut would leave the ``roomy`` cells."""
     if len(points) <= 2:
         return points
     keep = [False] * len(points)
@@ -414,7 +428,7 @@ def _simplify(points: list[_Point], planner: GridPlanner, tolerance: float) -> l
         else:
             dist = np.abs(seg[0] * (inner[:, 1] - a[1]) - seg[1] * (inner[:, 0] - a[0])) / norm
         k = int(np.argmax(dist))
-        if dist[k] > tolerance or not planner.segment_is_free(points[i], points[j]):
+        if dist[k] > tolerance or not _segment_within(planner.grid, roomy, points[i], points[j]):
             mid = i + 1 + k
             keep[mid] = True
             stack.append((i, mid))
@@ -423,6 +437,18 @@ def _simplify(points: list[_Point], planner: GridPlanner, tolerance: float) -> l
 
 
 # ----------------------------------------------------------------------------------------- helpers
+def _segment_within(grid: OccupancyGrid, mask: np.ndarray, a: _Point, b: _Point) -> bool:
+    """Whether the straight segment a-b stays on ``mask`` cells (sampled every half cell)."""
+    n = max(2, int(math.ceil(math.dist(a, b) / (grid.resolution / 2.0))) + 1)
+    t = np.linspace(0.0, 1.0, n)
+    xs = a[0] + (b[0] - a[0]) * t
+    ys = a[1] + (b[1] - a[1]) * t
+    cols = np.floor((xs - grid.origin_xy[0]) / grid.resolution).astype(np.int64)
+    rows = np.floor((ys - grid.origin_xy[1]) / grid.resolution).astype(np.int64)
+    inside = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
+    return bool(inside.all() and mask[rows, cols].all())
+
+
 def _dedupe(points: list[_Point]) -> list[_Point]:
     out: list[_Point] = []
     for p in points:

@@ -10,7 +10,13 @@ here and holds whatever any other node says:
   velocity, published by a timer because no scan will trigger it; it recovers with the next scan;
 * **fault**: an inference error or a decision slower than ``max_decision_ms`` -> zero velocity;
 * **e-stop**: ``e_stop`` True latches; False does not release; only the ``reset_e_stop`` service does;
-* the shield (:mod:`edge_agent.shield`) then the speed limits (``v_max``, ``w_max``) always apply.
+* **close-range tracking** (``local_goal/tracking`` True, set by the executive for coverage legs):
+  while the lidar shows the footprint's way to the goal clear, a turn-and-go controller
+  (:mod:`edge_agent.tracking`) drives instead of the policy, which keeps clearances sized for the
+  largest base and so never reaches a small robot's wall-hugging passes; anything in the way hands
+  control back to the policy;
+* the shield (:mod:`edge_agent.shield`) then the speed limits (``v_max``, ``w_max``) always apply, in
+  every mode, sized with this robot's ``robot_radius`` (a launch-file parameter per robot).
 
 The decision logic is :class:`ReflexCore`, which takes plain numbers and arrays (no messages) and is
 unit-tested with hand-built inputs; the node only moves messages. The scan callback is the hot path: numpy views instead of copies, one
@@ -48,6 +54,7 @@ from std_srvs.srv import Trigger
 from edge_agent import observation as spec
 from edge_agent.policy import DEFAULT_MODEL_PATH, PolicyInferenceError, PolicyLoadError, ReflexPolicy
 from edge_agent.shield import SafetyShield, ShieldConfig
+from edge_agent.tracking import CloseRangeTracker, TrackingConfig
 
 __all__ = [
     "LatencyWindow",
@@ -86,6 +93,8 @@ class ReflexConfig:
     w_max: float = spec.W_MAX
     goal_tolerance: float = 0.15
     scan_timeout_s: float = 0.1
+    max_scan_age_s: float = 0.2
+    """A scan stamped longer ago than this (it sat in a queue) is not acted on: zero velocity."""
     odom_timeout_s: float = 0.5
     max_decision_ms: float = 10.0
     watchdog_rate_hz: float = 100.0
@@ -93,7 +102,13 @@ class ReflexConfig:
     slowdown_distance_m: float = 0.35
     slowdown_ratio: float = 0.5
     time_to_collision_s: float = 1.0
-    lateral_margin_m: float = 0.03
+    lateral_margin_m: float = 0.02
+    tracking_speed: float = 0.5
+    """Cruise speed of close-range tracking (m/s, still capped by ``v_max``)."""
+    tracking_check_m: float = 0.6
+    """How far along the way to the goal the footprint must be clear for tracking (m)."""
+    tracking_goal_tolerance: float = 0.05
+    """``goal_tolerance`` while tracking: the line is followed to its corners, not to 0.15 m of them."""
 
     def shield_config(self) -> ShieldConfig:
         """The shield's zones for this robot (its radius and speed limits)."""
@@ -107,6 +122,18 @@ class ReflexConfig:
             v_min=max(spec.V_MIN, -self.v_max),
             v_max=min(spec.V_MAX, self.v_max),
             w_max=min(spec.W_MAX, self.w_max),
+        )
+
+    def tracking_config(self) -> TrackingConfig:
+        """Close-range tracking for this robot: its radius and the shield's margin, so both agree."""
+        speed = min(self.tracking_speed, self.v_max)
+        return TrackingConfig(
+            robot_radius=self.robot_radius,
+            contact_margin_m=self.lateral_margin_m,
+            cruise_speed=speed,
+            min_speed=min(TrackingConfig.min_speed, speed),
+            w_max=min(spec.W_MAX, self.w_max),
+            check_ahead_m=self.tracking_check_m,
         )
 
 
@@ -135,7 +162,10 @@ class ReflexCore:
         self.config = config
         self.policy = policy
         self.shield = shield or SafetyShield(config.shield_config())
+        self.tracker = CloseRangeTracker(config.tracking_config())
+        self.tracking = False
         self.goal: tuple[float, float] | None = None
+        self.previous_goal: tuple[float, float] | None = None
         self.pose: tuple[float, float, float] | None = None
         self.velocity: tuple[float, float] = (0.0, 0.0)
         self.odom_time = -math.inf
@@ -145,7 +175,16 @@ class ReflexCore:
     # ------------------------------------------------------------------------------- inputs
     def set_goal(self, frame_id: str, x: float, y: float) -> None:
         """A new local goal in ``map``; an empty frame or a non-finite position means "no goal"."""
-        self.goal = (x, y) if frame_id and math.isfinite(x) and math.isfinite(y) else None
+        goal = (x, y) if frame_id and math.isfinite(x) and math.isfinite(y) else None
+        if goal != self.goal:
+            self.previous_goal = self.goal  # tracking follows the line from it to the new goal
+        self.goal = goal
+
+    def set_tracking(self, enabled: bool) -> None:
+        """Select close-range tracking (True) or the policy alone (False) for the goals that follow."""
+        if enabled and not self.tracking:
+            self.tracker.reset()
+        self.tracking = bool(enabled)
 
     def set_odometry(self, x: float, y: float, yaw: float, v: float, w: float, now: float) -> None:
         """The latest pose in ``map`` and measured body velocities."""
@@ -164,11 +203,17 @@ class ReflexCore:
 
     # ------------------------------------------------------------------------------ decisions
     def decide(self, ranges: np.ndarray, angle_min: float, angle_increment: float, range_min: float,
-               range_max: float, now: float) -> ReflexDecision:
-        """The command for one scan received at ``now`` (policy, then shield, then limits)."""
-        self.scan_time = now
+               range_max: float, now: float, stamp: float | None = None) -> ReflexDecision:
+        """The command for one scan received at ``now`` and taken at ``stamp`` (policy, shield, limits).
+
+        A scan that arrives too old describes a world that has moved on: it neither moves the robot nor
+        feeds the watchdog, so a backlog flushed after a stall cannot override the watchdog's zero.
+        """
         if self.e_stop:
             return _E_STOP
+        if stamp is not None and now - stamp > self.config.max_scan_age_s:
+            return ReflexDecision(0.0, 0.0, "watchdog", "stale_scan")
+        self.scan_time = now
         goal, pose = self.goal, self.pose
         if goal is None:
             return _HOLD_NO_GOAL
@@ -177,19 +222,30 @@ class ReflexCore:
         if now - self.odom_time > self.config.odom_timeout_s:
             return ReflexDecision(0.0, 0.0, "watchdog", "odom_timeout")
         gx, gy = spec.goal_in_robot_frame(pose, goal)
-        if math.hypot(gx, gy) <= self.config.goal_tolerance:
+        tolerance = self.config.tracking_goal_tolerance if self.tracking else self.config.goal_tolerance
+        if math.hypot(gx, gy) <= tolerance:
             return _HOLD_AT_GOAL
+        command = None
+        source = "policy"
         try:
-            sectors = spec.scan_to_sectors(ranges, angle_min, angle_increment, range_min, range_max)
-            obs = spec.build_observation(sectors, (gx, gy), self.velocity)
-            v, w = self.policy.act(obs)
+            if self.tracking:
+                points = self.shield.obstacle_points(ranges, angle_min, angle_increment, range_min, range_max)
+                previous = self.previous_goal
+                line_start = None if previous is None else spec.goal_in_robot_frame(pose, previous)
+                command = self.tracker.command((gx, gy), points, now, self.velocity[1], line_start)
+                source = "tracking" if command is not None else "policy"
+            if command is None:
+                sectors = spec.scan_to_sectors(ranges, angle_min, angle_increment, range_min, range_max)
+                obs = spec.build_observation(sectors, (gx, gy), self.velocity)
+                command = self.policy.act(obs)
         except (PolicyInferenceError, ValueError) as exc:
             return ReflexDecision(0.0, 0.0, "fault", f"inference: {exc}")
+        v, w = command
         decision = self.shield.filter(v, w, ranges, angle_min, angle_increment, range_min, range_max)
         cfg = self.config
         v_out = min(max(decision.v, -cfg.v_max, spec.V_MIN), cfg.v_max)
         w_out = min(max(decision.w, -cfg.w_max), cfg.w_max)
-        return ReflexDecision(v_out, w_out, "driving", "policy", shield_label(decision.reason))
+        return ReflexDecision(v_out, w_out, "driving", source, shield_label(decision.reason))
 
     def watchdog(self, now: float) -> ReflexDecision | None:
         """A zero command when scans stopped (or odometry went stale) while driving; None when all is well."""
@@ -260,6 +316,7 @@ class ReflexNode(Node):
         self.create_subscription(LaserScan, "scan", self._on_scan, latest_only)
         self.create_subscription(Odometry, "odom", self._on_odom, 10)
         self.create_subscription(PoseStamped, "local_goal", self._on_goal, 10)
+        self.create_subscription(Bool, "local_goal/tracking", self._on_tracking, latched)
         self.create_subscription(Bool, "e_stop", self._on_e_stop, 10)
         self.create_service(Trigger, "reset_e_stop", self._on_reset_e_stop)
 
@@ -304,7 +361,9 @@ class ReflexNode(Node):
         t0 = time.perf_counter()
         now = self._now()
         ranges = np.frombuffer(msg.ranges, dtype=np.float32)
-        decision = self._core.decide(ranges, msg.angle_min, msg.angle_increment, msg.range_min, msg.range_max, now)
+        stamp = msg.header.stamp
+        decision = self._core.decide(ranges, msg.angle_min, msg.angle_increment, msg.range_min, msg.range_max, now,
+                                     stamp.sec + stamp.nanosec * 1e-9)
         elapsed_ms = (time.perf_counter() - t0) * 1000.0
         if elapsed_ms > self._core.config.max_decision_ms and decision.mode == "driving":
             decision = ReflexDecision(0.0, 0.0, "fault", f"overrun {elapsed_ms:.1f} ms", decision.shield)
@@ -315,7 +374,6 @@ class ReflexNode(Node):
         self._cmd_pub.publish(cmd)
         processing_ms = (time.perf_counter() - t0) * 1000.0
         self._processing.add(processing_ms)
-        stamp = msg.header.stamp
         self._end_to_end.add(now * 1000.0 + processing_ms - (stamp.sec * 1000.0 + stamp.nanosec * 1e-6))
         self._watchdog_zero_sent = False
         if decision.mode != self._mode or decision.reason != self._reason or decision.shield != self._shield:
@@ -332,6 +390,9 @@ class ReflexNode(Node):
 
     def _on_goal(self, msg: Any) -> None:
         self._core.set_goal(msg.header.frame_id, msg.pose.position.x, msg.pose.position.y)
+
+    def _on_tracking(self, msg: Any) -> None:
+        self._core.set_tracking(bool(msg.data))
 
     def _on_e_stop(self, msg: Any) -> None:
         if msg.data:

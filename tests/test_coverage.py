@@ -101,6 +101,25 @@ def test_edge_pass_adds_coverage_along_walls_and_furniture():
     assert with_edges.expected_coverage >= 0.98
 
 
+def test_wall_offset_keeps_lanes_and_edge_passes_that_much_farther_from_walls_and_furniture(furnished):
+    grid, planner, _ = furnished
+    offset = 0.05
+
+    plan = plan_coverage(grid, ROOM, RADIUS, start_xy=(0.5, 0.5), planner=planner, wall_offset_m=offset)
+
+    driven = [p for lane in plan.lanes for p in lane] + [p for chain in plan.edge_passes for p in chain]
+    clearances = [planner.clearance[grid.world_to_cell(*p)] for p in driven]
+    assert min(clearances) > planner.inflation_m + offset
+    edge_clearances = [planner.clearance[grid.world_to_cell(*p)] for c in plan.edge_passes for p in c]
+    assert np.median(edge_clearances) < planner.inflation_m + offset + 2 * grid.resolution  # still hugging
+    assert plan.expected_coverage >= 0.9
+
+
+def test_a_negative_wall_offset_is_rejected():
+    with pytest.raises(ValueError):
+        plan_coverage(_room(), ROOM, RADIUS, start_xy=(0.5, 0.5), wall_offset_m=-0.01)
+
+
 def test_coverage_fraction_is_zero_without_visits_and_one_for_the_whole_room():
     grid = _room()
     xs, ys = np.meshgrid(np.arange(0.1, 3.95, 0.1), np.arange(0.1, 2.95, 0.1))

@@ -265,10 +265,10 @@ def core_policy(policy_path) -> ReflexPolicy:
     return ReflexPolicy.load(policy_path)
 
 
-def decide(core: ReflexCore, ranges: np.ndarray, now: float):
+def decide(core: ReflexCore, ranges: np.ndarray, now: float, stamp: float | None = None):
     """One decision on a 360-beam scan in the observation spec's geometry."""
     return core.decide(ranges, spec.LIDAR_ANGLE_MIN, spec.LIDAR_ANGLE_INCREMENT, spec.LIDAR_RANGE_MIN,
-                       spec.LIDAR_RANGE_MAX, now)
+                       spec.LIDAR_RANGE_MAX, now, stamp)
 
 
 def test_core_holds_without_a_goal_and_at_the_goal(core_policy):
@@ -302,6 +302,17 @@ def test_core_watchdog_trips_on_missing_scans_and_stale_odometry(core_policy):
     assert core.watchdog(1.05) is None
     assert core.watchdog(1.1).reason == "scan_timeout"
     assert decide(core, open_room_scan(), 1.6).reason == "odom_timeout"
+
+
+def test_core_never_acts_on_a_scan_that_arrives_too_old_and_it_does_not_feed_the_watchdog(core_policy):
+    core = ReflexCore(ReflexConfig(scan_timeout_s=0.1, max_scan_age_s=0.2), core_policy)
+    core.set_goal("map", 2.0, 0.0)
+    core.set_odometry(0.0, 0.0, 0.0, 0.0, 0.0, now=1.0)
+    assert decide(core, open_room_scan(), 1.0, stamp=0.99).v > 0.0
+    late = decide(core, open_room_scan(), 1.3, stamp=1.05)  # queued for 250 ms behind a stall
+    assert (late.v, late.w, late.mode, late.reason) == (0.0, 0.0, "watchdog", "stale_scan")
+    assert core.watchdog(1.3).reason == "scan_timeout"
+    assert decide(core, open_room_scan(), 1.31, stamp=1.3).v > 0.0
 
 
 def test_core_e_stop_is_released_only_by_reset(core_policy):

@@ -68,6 +68,24 @@ def test_fetch_cup_by_voice(tmp_path, ros_domain_id):
     _assert_fetch_cup(report)
 
 
+def _assert_clean(report: dict) -> None:
+    checks = report["checks"]
+    assert checks["coverage"]["passed"] and checks["coverage"]["value"] >= 0.90, _explain(report)
+    assert checks["toy_untouched"]["passed"] and checks["toy_untouched"]["value"] == [], _explain(report)
+    assert checks["docked"]["passed"], _explain(report)
+    assert report["success"] and report["_exit"] == 0, _explain(report)
+
+
+@pytest.mark.long
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_clean_living_room_covers_the_floor_avoids_the_toy_and_docks(tmp_path, ros_domain_id, language):
+    report = _run_demo(tmp_path, ros_domain_id, "clean-living-room", "--language", language)
+    _assert_clean(report)
+    assert any(step["skill"] == "clean_area" and step["status"] == "succeeded" for step in report["steps"])
+    assert (tmp_path / "clean-living-room" / "trajectory.png").exists()
+
+
 @pytest.mark.timeout(700)
 @pytest.mark.parametrize("language", ["en", "ko", "event"])
 def test_arrive_home_brings_the_luggage_in_and_sets_the_devices(tmp_path, ros_domain_id, language):

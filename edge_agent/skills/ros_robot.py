@@ -22,8 +22,9 @@ from geometry_msgs.msg import PointStamped, PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import String
+from std_msgs.msg import Bool, String
 from std_srvs.srv import SetBool, Trigger
 
 from edge_agent.skills.base import ArmResult, CameraView, Detection
@@ -41,8 +42,8 @@ PROGRESS_EPS_M = 0.05
 LOOKAHEAD_M = 0.3
 STUCK_AFTER_S = 8.0
 EXACT_STUCK_AFTER_S = 4.0
-EXACT_SPACING_M = 0.7
-EXACT_TOLERANCE_M = 0.25
+EXACT_SPACING_M = 3.0  # tracking follows the line between goals; the policy, should it take over, wants one ahead
+EXACT_TOLERANCE_M = 0.1  # > the reflex's tracking_goal_tolerance (0.05), or it would hold short of a waypoint
 SETTLED_AFTER_S = 1.5
 SETTLED_SLACK_M = 0.12
 TIGHT_SETTLED_SLACK_M = 0.04
@@ -121,6 +122,9 @@ class RosRobot:
         group = ReentrantCallbackGroup()
         ns = f"/{robot_id}"
         self._goal_pub = node.create_publisher(PoseStamped, f"{ns}/local_goal", 10)
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self._tracking_pub = node.create_publisher(Bool, f"{ns}/local_goal/tracking", latched)
         self._arm_pub = node.create_publisher(PointStamped, f"{ns}/arm/goal", 10)
         node.create_subscription(Odometry, f"{ns}/odom", self._on_odom, 10, callback_group=group)
         node.create_subscription(String, f"{ns}/dock_state", self._on_dock, 10, callback_group=group)
@@ -237,6 +241,8 @@ class RosRobot:
     ) -> bool:
         """Feed waypoints to the reflex through the waypoint follower; skip or fail when stuck (sim time).
 
+        ``follow_exactly`` (coverage) puts the reflex in close-range tracking for the path's goals:
+        it drives the line itself while the way is clear, instead of the policy's wide berth.
         The reflex holds once within its own ``goal_tolerance`` of the local goal; when the skill needs
         to end closer than that (docking, reaching distance of the arm), the last goal is moved on
         along the final leg by that tolerance so the robot stops right at the real end point.
@@ -251,16 +257,28 @@ class RosRobot:
                 extend = self._reflex_tolerance - GOAL_EXTENSION_SHORTFALL_M
                 points[-1] = (x1 + (x1 - x0) / leg * extend, y1 + (y1 - y0) / leg * extend)
                 goal_tolerance = self._reflex_tolerance + tolerance / 2.0
-        if follow_exactly:  # coverage: goals close together along the lanes, no look-ahead corner cutting
+        if follow_exactly:  # coverage: every corner reached (tracking follows the lines), no look-ahead cutting
             points = _densify(points, EXACT_SPACING_M)
             corner_tolerance, lookahead, stuck_after = EXACT_TOLERANCE_M, 0.0, EXACT_STUCK_AFTER_S
         else:
             corner_tolerance, lookahead, stuck_after = INTERMEDIATE_TOLERANCE_M, LOOKAHEAD_M, STUCK_AFTER_S
         follower = WaypointFollower(
             points,
-            FollowerConfig(tolerance_m=max(goal_tolerance, corner_tolerance), goal_tolerance_m=goal_tolerance,
+            FollowerConfig(tolerance_m=corner_tolerance if follow_exactly else max(goal_tolerance, corner_tolerance),
+                           goal_tolerance_m=goal_tolerance,
                            lookahead_m=lookahead, stuck_timeout_s=stuck_after, progress_epsilon_m=PROGRESS_EPS_M),
         )
+        if not follow_exactly:
+            return self._follow(follower, tolerance, goal_tolerance, timeout_s, skip_unreachable)
+        self._publish(self._tracking_pub, Bool(data=True))
+        try:
+            return self._follow(follower, tolerance, goal_tolerance, timeout_s, skip_unreachable)
+        finally:
+            self._publish(self._tracking_pub, Bool(data=False))
+
+    def _follow(self, follower: WaypointFollower, tolerance: float, goal_tolerance: float, timeout_s: float,
+                skip_unreachable: bool) -> bool:
+        """The loop of :meth:`drive_path`: publish the follower's goals until arrival, stuck or timeout."""
         start = self.now_s()
         sent: tuple[float, float] | None = None
         sent_t = -math.inf

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from reflexarc.occupancy_grid import OccupancyGrid
+from reflexarc.occupancy_grid import OccupancyGrid, OrientedBox
 from reflexarc.scene_graph import SceneGraph
 
 __all__ = [
@@ -30,6 +30,7 @@ CUP_TO_PERSON_MAX_M = 0.5
 COVERAGE_MIN = 0.90
 THERMOSTAT_TARGET = 22.0
 TOY_DROPPED_ID = "toy_dropped"
+_ROBOT_RADIUS_BY_KIND = {"manipulator": 0.25, "dog": 0.30, "vacuum": 0.17}
 
 
 @dataclass(frozen=True)
@@ -212,10 +213,11 @@ def _clean_checks(truth: GroundTruthLog, scene: SceneGraph, grid: OccupancyGrid 
     room = scene.get("living_room")
     path = truth.trajectory("vacuum1")
     inside = [p for p in path if room.contains(p[0], p[1])]
-    radius = 0.17
+    radius = _ROBOT_RADIUS_BY_KIND["vacuum"]
     fraction = 0.0
     if grid is not None and inside:
-        floor_map = planning_grid(grid, scene)  # floor under toys and people cannot be cleaned
+        # floor under toys, people and the other robots standing in the home cannot be cleaned
+        floor_map = planning_grid(grid, scene).with_boxes(_parked_robots(truth, scene, exclude="vacuum1"))
         fraction = coverage_fraction(floor_map, room.polygon, path, radius, start_xy=inside[0])
     toy_ids = [o.id for o in scene.objects if o.cls == "toy"] + [TOY_DROPPED_ID]
     touched = sorted({t for t in toy_ids if truth.touched(t, "vacuum1")})
@@ -225,6 +227,17 @@ def _clean_checks(truth: GroundTruthLog, scene: SceneGraph, grid: OccupancyGrid 
         "toy_untouched": Check("toy_untouched", not touched, touched, "the vacuum never touches a toy"),
         "docked": Check("docked", truth.docked("vacuum1"), truth.docked("vacuum1"), "vacuum1 docked at the end"),
     }
+
+
+def _parked_robots(truth: GroundTruthLog, scene: SceneGraph, exclude: str) -> list[OrientedBox]:
+    """Footprints (squares round their discs) of the robots other than ``exclude`` where they stand at the end."""
+    boxes = []
+    for robot in scene.robots:
+        xy = truth.robot_xy(truth.last, robot.id) if robot.id != exclude else None
+        if xy is not None:
+            side = 2.0 * _ROBOT_RADIUS_BY_KIND.get(robot.kind, 0.3)
+            boxes.append(OrientedBox(xy[0], xy[1], side, side))
+    return boxes
 
 
 def _arrive_checks(truth: GroundTruthLog, scene: SceneGraph, grid: OccupancyGrid | None) -> dict[str, Check]:
