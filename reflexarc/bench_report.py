@@ -134,17 +134,34 @@ def _fmt(value: Any) -> str:
         return f"{value:.3g}"
     if isinstance(value, (list, dict)):
         return "…"
-    return str(value)
+    text = str(value)
+    root = str(REPO_ROOT) + "/"
+    return text[len(root):] if text.startswith(root) else text  # repo-relative paths, whoever ran it
 
 
-def _table(rows: Sequence[dict[str, Any]]) -> str:
-    columns: list[str] = []
+# Columns a reader compares first, per benchmark; the others follow in the order the JSON has them.
+_LEADING_COLUMNS: dict[str, tuple[str, ...]] = {
+    "prefetch": ("mode", "rtt_ms", "lookahead", "stall_ms_total", "stall_ms_mid_plan", "round_trips", "task_time_s",
+                 "time_base", "success"),
+    "policy": ("sim", "policy", "clutter", "episodes", "success_rate", "collision_rate", "spl", "spl_ratio_to_teacher"),
+}
+
+
+def _table(rows: Sequence[dict[str, Any]], leading: Sequence[str] = ()) -> str:
+    columns: list[str] = [c for c in leading if any(c in row for row in rows)]
     for row in rows:
         for key, value in row.items():
             if key not in columns and not isinstance(value, (list, dict)) and not key.startswith("_"):
                 columns.append(key)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_fmt(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _figure_table(scalars: dict[str, Any]) -> str:
+    """A benchmark's headline figures, one per line (a single wide row is unreadable past a few)."""
+    lines = ["| figure | value |", "|---|---|"]
+    lines += [f"| {key.replace('_', ' ')} | {_fmt(value)} |" for key, value in scalars.items()]
     return "\n".join(lines)
 
 
@@ -184,17 +201,26 @@ def draw_plots(results: dict[str, dict[str, Any]]) -> dict[str, Path]:
 
     prefetch = results.get("prefetch", {}).get("rows", [])
     if prefetch:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for mode in sorted({str(r.get("mode", "")) for r in prefetch}):
-            for lookahead in sorted({int(r["lookahead"]) for r in prefetch if str(r.get("mode", "")) == mode}):
-                rows = sorted((r for r in prefetch if str(r.get("mode", "")) == mode and int(r["lookahead"]) == lookahead),
-                              key=lambda r: r["rtt_ms"])
-                window = "whole plan" if lookahead < 0 else f"lookahead {lookahead}"
-                label = f"{window} ({mode})" if mode else window
-                style = {"marker": "s", "linestyle": "none", "markersize": 9} if mode == "full_stack" else {"marker": "o"}
-                ax.plot([r["rtt_ms"] for r in rows], [r["stall_ms_total"] for r in rows], label=label, **style)
-        ax.set(xlabel="round-trip time (ms)", ylabel="total stall waiting for the cloud (ms)", title="fetch-cup: stall vs RTT")
-        ax.legend()
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        colours = {la: f"C{i}" for i, la in enumerate(sorted({int(r["lookahead"]) for r in prefetch}))}
+        panels = (("stall_ms_total", "total stall waiting for the cloud (ms)", "all waits, first plan included"),
+                  ("stall_ms_mid_plan", "stall after the plan arrived (ms)", "mid-plan: what prefetching removes"))
+        for ax, (key, ylabel, title) in zip(axes, panels, strict=True):
+            for mode in sorted({str(r.get("mode", "")) for r in prefetch}):
+                for lookahead in sorted({int(r["lookahead"]) for r in prefetch if str(r.get("mode", "")) == mode}):
+                    rows = sorted((r for r in prefetch if str(r.get("mode", "")) == mode
+                                   and int(r["lookahead"]) == lookahead and isinstance(r.get(key), (int, float))),
+                                  key=lambda r: r["rtt_ms"])
+                    if not rows:
+                        continue
+                    window = "whole plan" if lookahead < 0 else f"lookahead {lookahead}"
+                    label = f"{window} ({mode})" if mode else window
+                    style = ({"marker": "s", "linestyle": "none", "markersize": 9} if mode == "full_stack"
+                             else {"marker": "o"})
+                    ax.plot([r["rtt_ms"] for r in rows], [r[key] for r in rows], label=label,
+                            color=colours[lookahead], **style)
+            ax.set(xlabel="round-trip time (ms)", ylabel=ylabel, title=f"fetch-cup: {title}")
+        axes[0].legend(fontsize=8)
         save(fig, "prefetch_stall_vs_rtt")
 
     sweep = results.get("policy", {}).get("clutter_sweep", [])
@@ -244,11 +270,11 @@ def render_markdown(results: dict[str, dict[str, Any]], plots: dict[str, Path], 
             out += [_CONTEXT[name], ""]
         scalars = _scalars(result)
         if scalars:
-            out += [_table([scalars]), ""]
+            out += [_figure_table(scalars), ""]
         for key, value in result.items():
             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and key != "cdf":
                 shown = value[:_MAX_TABLE_ROWS]
-                out += [f"{key.replace('_', ' ')}:", "", _table(shown), ""]
+                out += [f"{key.replace('_', ' ')}:", "", _table(shown, _LEADING_COLUMNS.get(name, ())), ""]
                 if len(value) > len(shown):
                     out += [f"({len(value) - len(shown)} more rows in `{RESULTS_DIR / (name + '.json')}`)", ""]
         if isinstance(result.get("plot"), str) and result["plot"].endswith(".png"):
