@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+from edge_agent.skills.ros_robot import _lead_goals, detour_route
 from edge_agent.tracking import (
     CloseRangeTracker,
     TrackingConfig,
@@ -182,3 +183,45 @@ def test_reset_forgets_a_past_blocked_way():
 def test_meaningless_settings_are_rejected(kwargs):
     with pytest.raises(ValueError):
         TrackingConfig(**kwargs)
+
+
+def test_coverage_legs_are_cut_into_short_stretches_whose_published_goals_run_ahead_but_stop_at_corners():
+    corners = [(0.0, 0.0), (3.0, 0.0), (3.0, 1.0)]
+
+    dense, goals = _lead_goals(corners, 1.2, 0.35)
+
+    assert np.asarray(dense) == pytest.approx(np.array([(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (3.0, 0.0), (3.0, 1.0)]))
+    assert np.asarray(goals) == pytest.approx(np.array([(0.0, 0.0), (1.35, 0.0), (2.35, 0.0), (3.0, 0.0), (3.0, 1.0)]))
+
+
+def _corridor_room():
+    from reflexarc.occupancy_grid import OccupancyGrid, OrientedBox
+
+    walls = [OrientedBox(2.0, 0.0, 4.1, 0.1), OrientedBox(2.0, 3.0, 4.1, 0.1),
+             OrientedBox(0.0, 1.5, 0.1, 3.1), OrientedBox(4.0, 1.5, 0.1, 3.1)]
+    return OccupancyGrid.from_boxes(walls, (-0.5, -0.5, 4.5, 3.5))
+
+
+def test_a_stalled_coverage_leg_is_driven_round_the_block_and_resumes_the_lane_after_it():
+    lane = [(0.5, 0.5), (3.5, 0.5), (3.5, 0.8)]
+    dense, goals = _lead_goals(lane, 0.5, 0.35)
+    stalled_at = (1.2, 0.5)
+    index = next(i for i, p in enumerate(dense) if p[0] > 1.3)
+
+    route = detour_route(_corridor_room(), 0.17, dense, goals, index, stalled_at)
+
+    assert route is not None
+    points, published = route
+    assert len(points) == len(published)
+    block = (1.5, 0.5)
+    assert all(math.dist(p, block) > 0.3 for p in points)  # the way round keeps the footprint off the block
+    assert points[-2:] == dense[-2:]  # the lane goes on after the block, to its corner
+    resumed = next(i for i, p in enumerate(points) if p in dense)
+    assert points[resumed][0] > 1.9 and points[resumed][1] == pytest.approx(0.5)
+
+
+def test_no_detour_when_no_waypoint_is_left_past_the_block():
+    lane = [(0.5, 0.5), (1.5, 0.5)]
+    dense, goals = _lead_goals(lane, 0.5, 0.35)
+
+    assert detour_route(_corridor_room(), 0.17, dense, goals, len(dense) - 1, (1.2, 0.5)) is None

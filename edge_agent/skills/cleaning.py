@@ -4,8 +4,9 @@ The path comes from ``edge_agent.coverage`` (boustrophedon lanes about one vacuu
 around furniture, plus a pass hugging furniture and walls). The reflex drives every leg in close-range
 tracking (it follows the line itself while its footprint's way is clear, so the passes along walls get
 as close as the shield allows); something the map does not know (a toy dropped on the floor) hands the
-leg back to the policy, which steers around it, and a waypoint the robot cannot make progress toward is
-skipped rather than failing the whole room.
+leg back to the policy, which steers around it. When the policy cannot get past (a toy dropped in a
+narrow gap between furniture), the leg is re-planned round the blocked spot and the route resumes after
+it; only a waypoint with no way round is skipped, rather than failing the whole room.
 """
 
 from __future__ import annotations

@@ -29,10 +29,10 @@ from std_srvs.srv import SetBool, Trigger
 
 from edge_agent.skills.base import ArmResult, CameraView, Detection
 from edge_agent.waypoint_follower import FollowerConfig, FollowStatus, WaypointFollower
-from reflexarc.occupancy_grid import OccupancyGrid
+from reflexarc.occupancy_grid import OccupancyGrid, OrientedBox
 from reflexarc.scene_graph import Pose2D, SceneGraph
 
-__all__ = ["RosRobot", "pose_to_matrix"]
+__all__ = ["RosRobot", "detour_route", "pose_to_matrix"]
 
 _log = logging.getLogger(__name__)
 
@@ -41,9 +41,26 @@ INTERMEDIATE_TOLERANCE_M = 0.35
 PROGRESS_EPS_M = 0.05
 LOOKAHEAD_M = 0.3
 STUCK_AFTER_S = 8.0
-EXACT_STUCK_AFTER_S = 4.0
-EXACT_SPACING_M = 3.0  # tracking follows the line between goals; the policy, should it take over, wants one ahead
+EXACT_STUCK_AFTER_S = 5.0
+EXACT_SPACING_M = 1.2
+"""Coverage legs are cut into stretches at most this long: a stretch the vacuum cannot get along (a
+toy on it, a gap it will not enter) is skipped alone, and the lane goes on after it."""
+EXACT_LEAD_M = 0.35
+"""On a long leg, the goal published to the reflex runs this far ahead of the follower's waypoint (never
+past the leg's end): tracking slows down within about 0.3 m of its goal, and a leg cut into stretches
+is driven at cruise speed through the joints instead of braking at each."""
 EXACT_TOLERANCE_M = 0.1  # > the reflex's tracking_goal_tolerance (0.05), or it would hold short of a waypoint
+DETOUR_BLOCK_SIDE_M = 0.3
+"""Side of the square marked blocked just ahead of a stalled coverage leg when a detour is planned (a
+toy on the floor, whatever the map does not know)."""
+DETOUR_BLOCK_AHEAD_M = 0.3
+"""How far ahead of the stalled robot, toward its waypoint, that square is centred."""
+DETOUR_CLEAR_M = 0.35
+"""Waypoints this close to the blocked square are dropped: the detour resumes the route after them."""
+DETOUR_MAX_STRETCH = 3.0
+"""A detour longer than this many times the straight way (plus 2 m) is not worth it: skip instead."""
+MAX_DETOURS = 12
+"""Detours per path, after which a stalled waypoint is only skipped (bounded time for a cluttered room)."""
 SETTLED_AFTER_S = 1.5
 SETTLED_SLACK_M = 0.12
 TIGHT_SETTLED_SLACK_M = 0.04
@@ -66,14 +83,68 @@ def pose_to_matrix(position: Sequence[float], quaternion_xyzw: Sequence[float]) 
     return m
 
 
-def _densify(points: list[tuple[float, float]], spacing: float) -> list[tuple[float, float]]:
-    """Insert points so no two consecutive ones are farther apart than ``spacing`` (the policy then
-    always has a goal close ahead on the intended line instead of steering freely toward a far one)."""
-    out = points[:1]
+def _lead_goals(points: list[tuple[float, float]], spacing: float,
+                lead: float) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Legs cut into stretches at most ``spacing`` long, and the goal to publish for each point.
+
+    The goal of a point inserted inside a leg lies ``lead`` farther along the leg (at most its end);
+    the goal of a leg's end is the end itself, so every corner is still driven to exactly.
+    """
+    dense = points[:1]
+    goals = points[:1]
     for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
-        n = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / spacing))
-        out.extend((x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n) for k in range(1, n + 1))
-    return out
+        length = math.hypot(x1 - x0, y1 - y0)
+        n = max(1, math.ceil(length / spacing))
+        for k in range(1, n + 1):
+            t = k / n
+            dense.append((x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
+            t_goal = 1.0 if k == n else min(1.0, t + lead / length)
+            goals.append((x0 + (x1 - x0) * t_goal, y0 + (y1 - y0) * t_goal))
+    return dense, goals
+
+
+def detour_route(
+    grid: OccupancyGrid,
+    robot_radius: float,
+    points: Sequence[tuple[float, float]],
+    published: Sequence[tuple[float, float]],
+    index: int,
+    here: tuple[float, float],
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]] | None:
+    """The rest of a coverage path from ``here``, round what stalls the robot on the way to ``points[index]``.
+
+    Something the map does not know blocks the way just ahead (the policy, which only steers locally,
+    cannot get past it: a toy dropped in a gap between furniture). Skipping waypoint after waypoint
+    would leave the robot standing there while the follower works through lanes it cannot reach;
+    instead the way just ahead is marked blocked, the waypoints next to it are dropped, and A* leads
+    to the first one after them, where the path goes on.
+
+    Returns:
+        the new waypoints and the goals to publish for them (see :func:`_lead_goals`), or None when
+        there is no waypoint left past the block, no way round it, or the way round is too long.
+    """
+    from edge_agent.astar import GridPlanner, NoPathError
+
+    gx, gy = points[index]
+    heading = math.atan2(gy - here[1], gx - here[0])
+    ahead = min(DETOUR_BLOCK_AHEAD_M, math.hypot(gx - here[0], gy - here[1]))
+    block = (here[0] + ahead * math.cos(heading), here[1] + ahead * math.sin(heading))
+    resume = next((j for j in range(index, len(points)) if math.dist(points[j], block) > DETOUR_CLEAR_M), None)
+    if resume is None:
+        return None
+    blocked = grid.with_boxes([OrientedBox(block[0], block[1], DETOUR_BLOCK_SIDE_M, DETOUR_BLOCK_SIDE_M)])
+    try:
+        path = GridPlanner(blocked, robot_radius).plan(here, points[resume])
+    except NoPathError:
+        return None
+    length = sum(math.dist(a, b) for a, b in zip(path.waypoints, path.waypoints[1:], strict=False))
+    if length > DETOUR_MAX_STRETCH * math.dist(here, points[resume]) + 2.0:
+        return None
+    way = [(float(x), float(y)) for x, y in path.waypoints[1:]]
+    if not way or math.dist(way[-1], points[resume]) > 1e-6:
+        way.append(points[resume])
+    way_dense, way_goals = _lead_goals([here, *way], EXACT_SPACING_M, EXACT_LEAD_M)
+    return way_dense[1:] + list(points[resume + 1 :]), way_goals[1:] + list(published[resume + 1 :])
 
 
 def _stamp_s(stamp: Any) -> float:
@@ -258,7 +329,7 @@ class RosRobot:
                 points[-1] = (x1 + (x1 - x0) / leg * extend, y1 + (y1 - y0) / leg * extend)
                 goal_tolerance = self._reflex_tolerance + tolerance / 2.0
         if follow_exactly:  # coverage: every corner reached (tracking follows the lines), no look-ahead cutting
-            points = _densify(points, EXACT_SPACING_M)
+            points, published = _lead_goals(points, EXACT_SPACING_M, EXACT_LEAD_M)
             corner_tolerance, lookahead, stuck_after = EXACT_TOLERANCE_M, 0.0, EXACT_STUCK_AFTER_S
         else:
             corner_tolerance, lookahead, stuck_after = INTERMEDIATE_TOLERANCE_M, LOOKAHEAD_M, STUCK_AFTER_S
@@ -272,13 +343,39 @@ class RosRobot:
             return self._follow(follower, tolerance, goal_tolerance, timeout_s, skip_unreachable)
         self._publish(self._tracking_pub, Bool(data=True))
         try:
-            return self._follow(follower, tolerance, goal_tolerance, timeout_s, skip_unreachable)
+            return self._follow(follower, tolerance, goal_tolerance, timeout_s, skip_unreachable, published)
         finally:
             self._publish(self._tracking_pub, Bool(data=False))
 
+    def _detour(self, follower: WaypointFollower, published: Sequence[tuple[float, float]],
+                pose: Pose2D, now: float) -> tuple[WaypointFollower, list[tuple[float, float]]] | None:
+        """A follower for the rest of a coverage path that goes round what stalls the robot, or None.
+
+        See :func:`detour_route`; the map is the planning grid with the other robots marked on it.
+        """
+        from edge_agent.skills.navigation import planning_grid
+
+        boxes = [OrientedBox(x, y, 0.6, 0.6) for x, y in self.other_robots().values()]
+        grid = planning_grid(self.grid(), self.scene()).with_boxes(boxes)
+        route = detour_route(grid, self.robot_radius, follower.waypoints, published, follower.index, (pose.x, pose.y))
+        if route is None:
+            return None
+        new_points, new_published = route
+        _log.info("%s: blocked on the way to (%.2f, %.2f); driving round it", self.robot_id,
+                  *follower.waypoints[follower.index])
+        detour = WaypointFollower(new_points, follower.config)
+        detour.reset_progress(now)
+        return detour, new_published
+
     def _follow(self, follower: WaypointFollower, tolerance: float, goal_tolerance: float, timeout_s: float,
-                skip_unreachable: bool) -> bool:
-        """The loop of :meth:`drive_path`: publish the follower's goals until arrival, stuck or timeout."""
+                skip_unreachable: bool, published: Sequence[tuple[float, float]] | None = None) -> bool:
+        """The loop of :meth:`drive_path`: publish the follower's goals until arrival, stuck or timeout.
+
+        ``published`` (one per waypoint) is the goal the reflex gets while the follower approaches
+        that waypoint; the waypoint itself when not given. Given it (coverage), a stalled waypoint
+        is first driven round (:meth:`_detour`), and only skipped when no detour helps.
+        """
+        detours = 0
         start = self.now_s()
         sent: tuple[float, float] | None = None
         sent_t = -math.inf
@@ -300,6 +397,13 @@ class RosRobot:
             if goal.is_final and update.stalled_s > SETTLED_AFTER_S and goal.remaining_m <= goal_tolerance + slack:
                 return True  # the reflex holds inside its own goal tolerance
             if update.status is FollowStatus.STUCK:
+                if skip_unreachable and published is not None and detours < MAX_DETOURS:
+                    detours += 1
+                    replanned = self._detour(follower, published, pose, now)
+                    if replanned is not None:
+                        follower, published = replanned
+                        sent = None
+                        continue
                 if skip_unreachable:
                     _log.info("%s: skipping blocked waypoint (%.2f, %.2f)", self.robot_id, goal.x, goal.y)
                     if follower.skip_waypoint(now):
@@ -308,9 +412,10 @@ class RosRobot:
                 _log.warning("%s: stuck %.2f m from (%.2f, %.2f)", self.robot_id, goal.remaining_m, goal.x, goal.y)
                 self.hold()
                 return False
-            if (goal.x, goal.y) != sent or now - sent_t >= GOAL_RESEND_S:
-                self._publish_goal(goal.x, goal.y)
-                sent, sent_t = (goal.x, goal.y), now
+            target = (goal.x, goal.y) if published is None else published[goal.waypoint_index]
+            if target != sent or now - sent_t >= GOAL_RESEND_S:
+                self._publish_goal(*target)
+                sent, sent_t = target, now
             time.sleep(POLL_S)
 
     def _subscribe_camera(self) -> None:
