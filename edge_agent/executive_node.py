@@ -140,6 +140,8 @@ class StepScheduler:
             return False
         if current is not None and current.revision > revision:
             return False
+        if current is not None and current.status == "failed" and revision <= current.revision:
+            return False  # a failed step waits for a newer revision; a resent copy of it must not run again
         self.revision = max(self.revision, revision)
         self.records[step.index] = StepRecord(step, revision)
         return True
@@ -613,8 +615,10 @@ class ExecutiveNode(Node):
                 robot.clear_cancel()
                 self._scheduler.start(index, robot.now_s())
                 self._status_dirty = True
+                # logged under the lock so the log's order is the order of events (revisions included)
+                self.get_logger().info(f"[{robot_id}] step {index} r{revision} {record.step.skill} "
+                                       f"{dict(record.step.args)} started")
             idle_held = False
-            self.get_logger().info(f"[{robot_id}] step {index} {record.step.skill} {dict(record.step.args)} started")
             self._send_progress(plan_id, revision, index, robot_id, planner_pb2.STEP_STATUS_STARTED, "")
             outcome = self._runners[robot_id].run_step(record.step)
             with self._work:

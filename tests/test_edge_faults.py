@@ -185,7 +185,7 @@ def assert_complete_once(final: dict[str, Any], runs: list[Attempt]) -> None:
 _PLAN = re.compile(r"\bplan (\S+) r(\d+): ")
 _QUEUED = re.compile(r"\bstep (\d+) r(\d+) \S+ queued")
 _REVISE = re.compile(r"\brevise (\S+) r(\d+) from (\d+):")
-_STARTED = re.compile(r"\[(\w+)\] step (\d+) \w+ .* started")
+_STARTED = re.compile(r"\[(\w+)\] step (\d+) r(\d+) \w+ .* started")
 
 
 def stale_starts(log_lines: list[str]) -> tuple[list[str], int]:
@@ -193,7 +193,8 @@ def stale_starts(log_lines: list[str]) -> tuple[list[str], int]:
 
     Reads the executive's log in order: ``plan P rN`` opens a plan, ``step I rN ... queued`` puts
     revision N of step I in the queue (a later line replaces it), ``revise P rN from K`` supersedes every
-    older revision from index K on, ``[robot] step I ... started`` executes whatever is queued at I.
+    older revision from index K on, ``[robot] step I rN ... started`` executes revision N of step I
+    (logged under the executive's lock, so the order of lines is the order of events).
     Returns the offending lines and the number of starts checked.
     """
     queued: dict[int, int] = {}
@@ -214,9 +215,10 @@ def stale_starts(log_lines: list[str]) -> tuple[list[str], int]:
             if index not in queued:
                 stale.append(f"started a step never queued: {line}")
                 continue
+            started = int(m.group(3))
             newest = max((rev for rev, start in revises if start <= index), default=0)
-            if queued[index] < newest:
-                stale.append(f"r{queued[index]} < r{newest}: {line}")
+            if started < newest:
+                stale.append(f"r{started} < r{newest}: {line}")
     return stale, checked
 
 

@@ -113,6 +113,15 @@ def test_revise_keeps_finished_and_earlier_steps():
     assert 2 not in sched.records
 
 
+def test_a_failed_step_resent_in_its_own_revision_is_not_queued_again():
+    sched = _scheduler(_step(0, "robot1", "pick", object="cup_red"))
+    sched.start(0, 0.0)
+    sched.finish(0, "failed", 1.0)
+    assert not sched.add("p1", 0, _step(0, "robot1", "pick", object="cup_red"))  # a Resume re-sends revision 0
+    assert sched.records[0].status == "failed" and sched.runnable("robot1") is None
+    assert sched.add("p1", 1, _step(0, "robot1", "navigate_to", target="dining_table"))
+
+
 def test_a_finished_index_is_never_queued_again():
     sched = _scheduler(_step(0, "robot1", "say", text="a"), _step(1, "robot1", "say", text="b"))
     sched.start(0, 0.0)
