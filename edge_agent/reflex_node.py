@@ -226,6 +226,7 @@ class ReflexCore:
         if math.hypot(gx, gy) <= tolerance:
             return _HOLD_AT_GOAL
         command = None
+        points = None
         source = "policy"
         try:
             if self.tracking:
@@ -241,7 +242,7 @@ class ReflexCore:
         except (PolicyInferenceError, ValueError) as exc:
             return ReflexDecision(0.0, 0.0, "fault", f"inference: {exc}")
         v, w = command
-        decision = self.shield.filter(v, w, ranges, angle_min, angle_increment, range_min, range_max)
+        decision = self.shield.filter(v, w, ranges, angle_min, angle_increment, range_min, range_max, points)
         cfg = self.config
         v_out = min(max(decision.v, -cfg.v_max, spec.V_MIN), cfg.v_max)
         w_out = min(max(decision.w, -cfg.w_max), cfg.w_max)

@@ -107,15 +107,17 @@ class SafetyShield:
         return float(max((ahead[band] - reach).min(), 0.0))
 
     def filter(self, v: float, w: float, ranges: np.ndarray, angle_min: float, angle_increment: float,
-               range_min: float, range_max: float) -> ShieldDecision:
-        """Filter one command against one raw scan."""
+               range_min: float, range_max: float, points: np.ndarray | None = None) -> ShieldDecision:
+        """Filter one command against one raw scan (``points``: its :meth:`obstacle_points`, if the caller
+        already computed them on this hot path)."""
         cfg = self.config
         v_req = float(v) if math.isfinite(v) else 0.0
         w_req = float(w) if math.isfinite(w) else 0.0
         v_out = min(max(v_req, cfg.v_min), cfg.v_max)
         w_out = min(max(w_req, -cfg.w_max), cfg.w_max)
         reasons = [] if (v_out == float(v) and w_out == float(w)) else ["clamp"]
-        points = self.obstacle_points(ranges, angle_min, angle_increment, range_min, range_max)
+        if points is None:
+            points = self.obstacle_points(ranges, angle_min, angle_increment, range_min, range_max)
         if v_out != 0.0 and points.shape[0]:
             travel = self._free_travel(points, math.copysign(1.0, v_out))
             if travel < cfg.stop_distance_m:
