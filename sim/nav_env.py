@@ -17,7 +17,9 @@ goal changed: the episode (layout, start and goal sampling, person, success radi
 shortest path) is the same as before for every seed, so figures stay comparable.
 
 Each ``reset(seed=...)`` builds a fresh ``HomeSim`` from a seeded layout variant (object jitter,
-floor clutter), puts the robot at a random free start and samples a reachable goal at least 2 m away;
+floor clutter), puts the robot at a random free start and samples a reachable goal at least 2 m away
+(``goal_at_furniture``: the pose ``navigate_to`` would stand the robot at to reach a random piece of
+furniture, object or device, driven to as ``drive_to`` drives there);
 a person walks back and forth in one of the rooms and yields to the robot. An episode ends on success
 (within 0.2 m of the goal), on any contact of the robot's body (collision), or at the time limit.
 ``info`` has ``collision``, ``success``, ``path_length``, ``shortest_path_length`` (string-pulled A*
@@ -34,7 +36,8 @@ import gymnasium as gym
 import numpy as np
 
 from edge_agent import observation as spec
-from edge_agent.skills.navigation import planning_grid
+from edge_agent.astar import GridPlanner, NoPathError
+from edge_agent.skills.navigation import FURNITURE_STANDOFF_M, PRE_APPROACH_M, planning_grid
 from edge_agent.training.nav_episode import (
     LOCAL_GOAL_MODES,
     EpisodeTally,
@@ -69,6 +72,13 @@ class HomeNavConfig:
     success_radius: float = 0.2
     min_start_goal_m: float = 2.0
     goal_clearance_m: float = 0.25
+    goal_at_furniture: bool = False
+    """Goals as ``navigate_to`` picks them for a piece of furniture, an object or a device of the scene:
+    the standing pose ``FURNITURE_STANDOFF_M`` from it, the last leg driven straight at it from
+    ``PRE_APPROACH_M`` away, and the reflex's goal ``approach_overshoot_m`` past the pose."""
+    approach_overshoot_m: float = 0.09
+    """How far past the standing pose the reflex's last goal lies: ``RosRobot.drive_path`` moves it on by
+    the reflex's goal tolerance (0.15 m) less 0.06 m, so the robot stops on the pose, not short of it."""
     time_limit_slack_s: float = 20.0
     waypoint_overshoot_m: float = 0.2
     with_person: bool = True
@@ -101,6 +111,7 @@ class HomeNavEnv(gym.Env):
         self._scan: LaserScanData | None = None
         self.route: StackLocalGoal | None = None
         self.waypoints: list = []
+        self._face: tuple[float, float] | None = None
 
     # ------------------------------------------------------------------------------- episode
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
@@ -136,8 +147,12 @@ class HomeNavEnv(gym.Env):
         self.route = None
         if cfg.local_goal == "route":
             # The robot's own map: the static grid plus the floor objects and people its scene graph knows.
+            route_goal, approach = tuple(goal), None
+            if self._face is not None:
+                approach = self._approach_point(goal, self._face)
+                route_goal = self._past_goal(approach, goal, self._face)
             self.route = StackLocalGoal(lambda: planning_grid(sim.occupancy_grid(), sim.scene_graph()),
-                                        self.robot_radius, goal, cfg.success_radius, cfg.following)
+                                        self.robot_radius, route_goal, cfg.success_radius, cfg.following, approach)
             self.route.start(self._last_xy, self.tally.time_s)
         self._distance = float(np.hypot(*(self.goal - self._last_xy)))
         self._scan = sim.scan(cfg.robot_id)
@@ -269,14 +284,51 @@ class HomeNavEnv(gym.Env):
             inside |= (gx > xs.min()) & (gx < xs.max()) & (gy > ys.min()) & (gy < ys.max())
         return np.argwhere(free & inside)
 
+    def _past_goal(self, approach: tuple[float, float] | None, goal, face) -> tuple[float, float]:
+        """The reflex's last goal: ``approach_overshoot_m`` past the goal, on along the last leg (or toward ``face``)."""
+        start = approach if approach is not None else (2 * goal[0] - face[0], 2 * goal[1] - face[1])
+        dx, dy = goal[0] - start[0], goal[1] - start[1]
+        length = math.hypot(dx, dy)
+        extend = self.config.approach_overshoot_m / length if length > 1e-9 else 0.0
+        return float(goal[0] + dx * extend), float(goal[1] + dy * extend)
+
+    def _approach_point(self, goal, face) -> tuple[float, float] | None:
+        """Where ``drive_to``'s straight last leg starts: ``PRE_APPROACH_M`` behind the goal, facing ``face``."""
+        heading = math.atan2(face[1] - goal[1], face[0] - goal[0])
+        pre = (goal[0] - PRE_APPROACH_M * math.cos(heading), goal[1] - PRE_APPROACH_M * math.sin(heading))
+        planner = self._stack_planner()
+        return pre if planner.is_free(pre) and planner.segment_is_free(pre, tuple(goal)) else None
+
+    def _stack_planner(self) -> GridPlanner:
+        """The executive's planner on the robot's map (static grid plus what its scene graph knows)."""
+        return GridPlanner(planning_grid(self.sim.occupancy_grid(), self.sim.scene_graph()), self.robot_radius)
+
+    def _furniture_targets(self) -> list[tuple[float, float]]:
+        """Positions of what ``navigate_to`` can be sent to that is not a room, person or dock."""
+        graph = self.sim.scene_graph()
+        targets = [(f.pose.x, f.pose.y) for f in graph.furniture]
+        targets += [tuple(o.position[:2]) for o in graph.objects if not o.held_by]
+        targets += [tuple(d.position[:2]) for d in graph.devices if d.kind != "dock"]
+        return [(float(x), float(y)) for x, y in targets]
+
     def _sample_task(self, rng: np.random.Generator):
         cfg = self.config
         cells = self._free_cells(cfg.goal_clearance_m)
         person = self.sim.layout.people[0] if self.sim.layout.people else None
+        targets = self._furniture_targets() if cfg.goal_at_furniture else []
+        planner = self._stack_planner() if targets else None
+        self._face = None
         for _ in range(200):
             s_cell, g_cell = cells[rng.integers(len(cells))], cells[rng.integers(len(cells))]
             start = self.grid.cell_to_world(int(s_cell[0]), int(s_cell[1]))
             goal = self.grid.cell_to_world(int(g_cell[0]), int(g_cell[1]))
+            if targets:
+                face = targets[int(rng.integers(len(targets)))]
+                try:
+                    pose = planner.standing_pose_near(face, FURNITURE_STANDOFF_M, from_xy=start)
+                except NoPathError:
+                    continue
+                goal, self._face = (pose.x, pose.y), face
             if math.dist(start, goal) < cfg.min_start_goal_m:
                 continue
             if person is not None and min(math.dist(start, (person.pose.x, person.pose.y)),

@@ -157,3 +157,26 @@ def test_episode_is_the_same_whichever_local_goal_is_handed_to_the_policy():
     assert np.array_equal(route.pose, doors.pose) and np.array_equal(route.goal, doors.goal)
     assert info_route == info_doors
     assert np.array_equal(route.person.position, doors.person.position)
+
+
+def test_beside_obstacle_goals_stand_in_the_band_next_to_furniture():
+    cfg = World2DConfig(beside_obstacle_goals=1.0, beside_obstacle_clearance_m=0.03, with_person=False)
+    env = World2DEnv(cfg)
+    for seed in range(6):
+        env.reset(seed=seed)
+        gap = float(env.navmap.clearance_at(np.asarray([env.goal]))[0]) - cfg.robot_radius
+        assert 0.03 - 1e-6 <= gap < 0.10, (seed, gap)
+
+
+def test_beside_obstacle_goals_leave_the_default_episodes_alone():
+    default = World2DEnv(World2DConfig())
+    none_beside = World2DEnv(World2DConfig(beside_obstacle_goals=0.0, beside_obstacle_clearance_m=0.05))
+    for seed in (1, 2, 3):
+        first, _ = default.reset(seed=seed)
+        second, _ = none_beside.reset(seed=seed)
+        assert np.array_equal(first, second) and np.array_equal(default.goal, none_beside.goal)
+
+
+def test_beside_obstacle_share_must_be_a_fraction():
+    with pytest.raises(ValueError, match="beside_obstacle_goals"):
+        World2DConfig(beside_obstacle_goals=1.5)

@@ -20,7 +20,7 @@ def _train(args: argparse.Namespace) -> int:
         sys.stderr.write(f"train-policy needs the train extra (pip install -e '.[train]'): {exc}\n")
         return 2
     log_path = args.log or str(Path(args.out).with_suffix(".train.jsonl"))
-    result = train_policy(args.seed, args.out, log_path=log_path)
+    result = train_policy(args.seed, args.out, log_path=log_path, checkpoint_dir=args.checkpoints)
     sys.stdout.write(json.dumps({"out": str(args.out), "log": log_path, **result["metrics"]}, indent=2) + "\n")
     return 0
 
@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, default=0, help="training seed (the shipped model uses 0)")
     train.add_argument("--out", default=str(DEFAULT_MODEL_PATH), help="where to write the ONNX model")
     train.add_argument("--log", default=None, help="per-iteration JSON lines (default: next to --out)")
+    train.add_argument("--checkpoints", metavar="DIR", default=None,
+                       help="also keep every iteration's weights (iterN.npz) and the dataset in DIR")
     train.set_defaults(func=_train)
 
     ev = subparsers.add_parser("eval-policy", help="navigation evaluation on held-out seeds")

@@ -167,12 +167,17 @@ class StackLocalGoal:
         goal_xy: the task's goal.
         goal_tolerance_m: the follower's tolerance at the goal (the task's success radius).
         following: the executive's follower tuning.
+        approach_xy: where the last, straight leg to the goal starts, or None. ``drive_to`` plans to a
+            "pre-approach" point behind a standing pose and drives straight from there to the goal,
+            facing what the robot came for; with it the route does the same.
     """
 
     def __init__(self, planning_grid: Callable[[], OccupancyGrid], robot_radius: float,
                  goal_xy: tuple[float, float], goal_tolerance_m: float,
-                 following: RouteFollowing | None = None) -> None:
+                 following: RouteFollowing | None = None,
+                 approach_xy: tuple[float, float] | None = None) -> None:
         self._planning_grid = planning_grid
+        self._approach = None if approach_xy is None else (float(approach_xy[0]), float(approach_xy[1]))
         self._robot_radius = float(robot_radius)
         self._goal = (float(goal_xy[0]), float(goal_xy[1]))
         self._following = following if following is not None else RouteFollowing()
@@ -191,7 +196,7 @@ class StackLocalGoal:
         planner = GridPlanner(self._planning_grid(), self._robot_radius)
         here = (float(xy[0]), float(xy[1]))
         try:
-            path = planner.plan(here, self._goal)
+            path = planner.plan(here, self._approach or self._goal)
             waypoints = list(path.waypoints[1:]) if len(path.waypoints) > 1 else [path.goal]
         except NoPathError as exc:
             _LOG.debug("no A* route to the goal (%s); the reflex gets the goal itself", exc)

@@ -66,6 +66,10 @@ class World2DConfig:
     clutter_per_room: tuple[int, int] = (0, 4)
     min_start_goal_m: float = 2.0
     goal_clearance_m: float = 0.25
+    beside_obstacle_goals: float = 0.0
+    """Share of episodes whose goal stands ``beside_obstacle_clearance_m`` from an obstacle (a 7 cm band),
+    as ``navigate_to`` stands a robot at furniture; the others keep ``goal_clearance_m``."""
+    beside_obstacle_clearance_m: float = 0.1
     time_limit_slack_s: float = 20.0
     waypoint_overshoot_m: float = 0.2
     local_goal: str = "doorways"
@@ -75,6 +79,12 @@ class World2DConfig:
     def __post_init__(self) -> None:
         if self.local_goal not in LOCAL_GOAL_MODES:
             raise ValueError(f"local_goal must be one of {LOCAL_GOAL_MODES}, got {self.local_goal!r}")
+        if not 0.0 <= self.beside_obstacle_goals <= 1.0:
+            raise ValueError(f"beside_obstacle_goals must lie in [0, 1], got {self.beside_obstacle_goals}")
+
+
+BESIDE_OBSTACLE_BAND_M = 0.07
+"""Width of the band of goal cells beside obstacles (``World2DConfig.beside_obstacle_goals``)."""
 
 
 @dataclass
@@ -159,11 +169,13 @@ class World2DEnv(gym.Env):
         super().reset(seed=seed)
         rng = self.np_random
         cfg = self.config
+        # drawn only when asked for, so every seed's episode is unchanged without beside-obstacle goals
+        beside = cfg.beside_obstacle_goals > 0.0 and bool(rng.random() < cfg.beside_obstacle_goals)
         for _attempt in range(50):
             layout = generate_layout(rng, clutter_per_room=cfg.clutter_per_room)
             grid = rasterize(layout, cfg.grid_resolution)
             navmap = NavMap(grid, cfg.robot_radius)
-            task = self._sample_task(rng, layout, navmap)
+            task = self._sample_task(rng, layout, navmap, beside)
             if task is not None:
                 break
         else:
@@ -190,13 +202,19 @@ class World2DEnv(gym.Env):
         self._scan = self._cast_scan()
         return self._observation(), self._info(collision=False, success=False)
 
-    def _sample_task(self, rng: np.random.Generator, layout: HomeLayout, navmap: NavMap):
+    def _sample_task(self, rng: np.random.Generator, layout: HomeLayout, navmap: NavMap, beside: bool = False):
         cfg = self.config
         free = np.argwhere(navmap.clearance >= cfg.robot_radius + cfg.goal_clearance_m)
         if len(free) < 10:
             return None
+        goals = free
+        if beside:
+            near = cfg.robot_radius + cfg.beside_obstacle_clearance_m
+            goals = np.argwhere((navmap.clearance >= near) & (navmap.clearance < near + BESIDE_OBSTACLE_BAND_M))
+            if len(goals) < 10:
+                return None
         for _ in range(20):
-            s_cell, g_cell = free[rng.integers(len(free))], free[rng.integers(len(free))]
+            s_cell, g_cell = free[rng.integers(len(free))], goals[rng.integers(len(goals))]
             start = np.array(navmap.grid.cell_centre(*s_cell))
             goal = np.array(navmap.grid.cell_centre(*g_cell))
             if np.hypot(*(goal - start)) < cfg.min_start_goal_m:
