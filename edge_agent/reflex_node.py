@@ -23,7 +23,9 @@ unit-tested with hand-built inputs; the node only moves messages. The scan callb
 reused output message, no logging, state changes published from the timer.
 
 State (``reflex/state``, JSON, on change and at 2 Hz, latched) and latency statistics
-(``reflex/latency``, JSON at 1 Hz) are published for the executive, the demo report and benchmarks.
+(``reflex/latency``, JSON at 1 Hz) are published for the executive, the demo report and benchmarks;
+the latency message also counts the decisions by who chose them (``decisions``: tracking, policy,
+holding, watchdog, fault, e_stop) and what the shield did to the driving ones (``shield``).
 A missing or corrupt model is fatal at start-up: the node logs why and exits with status 1, never driving.
 """
 
@@ -326,6 +328,8 @@ class ReflexNode(Node):
         self._cmd.header.frame_id = f"{base}/base_link" if base else "base_link"
         self._processing = LatencyWindow()
         self._end_to_end = LatencyWindow()
+        self._decision_counts: dict[str, int] = {}
+        self._shield_counts: dict[str, int] = {}
         self._mode, self._reason, self._shield = "holding", "starting", "clear"
         self._state_dirty = True
         self._watchdog_zero_sent = False
@@ -377,6 +381,11 @@ class ReflexNode(Node):
         self._processing.add(processing_ms)
         self._end_to_end.add(now * 1000.0 + processing_ms - (stamp.sec * 1000.0 + stamp.nanosec * 1e-6))
         self._watchdog_zero_sent = False
+        driving = decision.mode == "driving"
+        key = decision.reason if driving else decision.mode
+        self._decision_counts[key] = self._decision_counts.get(key, 0) + 1
+        if driving:
+            self._shield_counts[decision.shield] = self._shield_counts.get(decision.shield, 0) + 1
         if decision.mode != self._mode or decision.reason != self._reason or decision.shield != self._shield:
             self._mode, self._reason, self._shield = decision.mode, decision.reason, decision.shield
             self._state_dirty = True
@@ -450,6 +459,8 @@ class ReflexNode(Node):
     def _publish_latency(self) -> None:
         stats = self._processing.summary()
         stats["stamp_to_publish"] = self._end_to_end.summary()
+        stats["decisions"] = dict(self._decision_counts)
+        stats["shield"] = dict(self._shield_counts)
         self._latency_pub.publish(String(data=json.dumps(stats)))
 
 

@@ -289,6 +289,7 @@ class HomeSim:
         touching: set[str] = set()
         base_touching: set[str] = set()
         position: dict[str, tuple[float, float, float]] = {}
+        distance: dict[str, float] = {}
         blocking: list[tuple[float, float, float]] = []
         for pt in self._pb.getContactPoints(bodyA=state.body.body):
             other = self._body_entity.get(pt[2], "unknown")
@@ -298,6 +299,7 @@ class HomeSim:
             if pt[3] == -1:
                 base_touching.add(other)
                 position.setdefault(other, tuple(pt[5]))
+                distance[other] = min(distance.get(other, math.inf), float(pt[8]))
                 if other not in self._objects and other not in self._robots:
                     nx, ny = pt[7][0], pt[7][1]
                     norm = math.hypot(nx, ny)
@@ -305,9 +307,10 @@ class HomeSim:
                         blocking.append((nx / norm, ny / norm, pt[8]))
         state.blocking = tuple(blocking)
         for other in sorted(base_touching - state.base_contacts):
-            event = CollisionEvent(self._time, state.spec.id, other, position[other])
+            event = CollisionEvent(self._time, state.spec.id, other, position[other], distance[other])
             self._collision_log.append(event)
-            log.info("collision: %s touched %s at t=%.2f", state.spec.id, other, self._time)
+            log.info("collision: %s touched %s at t=%.2f (contact distance %.4f m)", state.spec.id, other,
+                     self._time, distance[other])
         state.contacts = frozenset(touching)
         state.base_contacts = frozenset(base_touching)
 

@@ -150,6 +150,9 @@ class CollisionEvent:
     robot_id: str
     other: str
     position: tuple[float, float, float]
+    distance_m: float = 0.0
+    """Bullet's contact distance at that moment: negative is penetration, positive a contact point
+    inside the collision margin (counted as a collision all the same)."""
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ _PARAMETERS: dict[str, Any] = {
     "gui": False,
     "scene_file": "",
     "car_present": True,
-    "cmd_vel_timeout_s": 0.5,
+    "cmd_vel_timeout_s": 0.25,
     "max_catch_up_s": 0.1,
 }
 """Parameters of sim_node and their defaults (docs/ros_interfaces.md explains each)."""
@@ -573,7 +573,7 @@ class SimNode(Node):
             "devices": dict(self._device_states),
             "collisions": [
                 {"time": round(e.time, 4), "robot": e.robot_id, "other": e.other,
-                 "position": [round(float(c), 4) for c in e.position]}
+                 "position": [round(float(c), 4) for c in e.position], "distance_m": round(e.distance_m, 4)}
                 for e in sim.collision_log
             ],
             "events": [{"time": round(e.time, 4), "kind": e.kind, "data": e.data} for e in sim.events],

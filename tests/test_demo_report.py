@@ -13,12 +13,20 @@ import pytest
 
 from edge_agent.coverage import plan_coverage
 from edge_agent.skills.navigation import planning_grid
-from reflexarc.demo.report import REPORT_FIELDS, build_report, latency_summary, summary_table, write_report
+from reflexarc.demo.report import (
+    REPORT_FIELDS,
+    build_report,
+    decision_summary,
+    latency_summary,
+    summary_table,
+    write_report,
+)
 from reflexarc.demo.scenarios import GroundTruthLog, get_scenario
 from sim.home_layout import load_home_layout
 
 DESIGN_FIELDS = ("scenario", "command", "transcript", "success", "task_time_s", "steps", "collisions",
-                 "min_clearance_m", "reflex_latency_ms", "cloud_stall_ms_total", "cloud_stall_ms_mid_plan", "round_trips", "checks")
+                 "min_clearance_m", "reflex_latency_ms", "cloud_stall_ms_total", "cloud_stall_ms_mid_plan", "round_trips", "checks",
+                 "reflex_decisions")
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +127,14 @@ def test_latency_prefers_the_reflex_own_statistics():
                 "dog1": {"n": 300, "p50_ms": 2.0, "p99_ms": 4.0, "max_ms": 4.5}}
     summary = latency_summary([50.0] * 10, reported)
     assert summary == {"p50": 1.75, "p99": 4.0, "max": 5.0, "n": 400}
+
+
+def test_decision_counts_are_reported_per_robot_and_robots_without_them_are_left_out():
+    reported = {
+        "vacuum1": {"n": 10, "p50_ms": 1.0, "p99_ms": 2.0, "max_ms": 3.0,
+                    "decisions": {"tracking": 7, "policy": 2, "holding": 1}, "shield": {"clear": 8, "slowdown": 1}},
+        "robot1": {"n": 5, "p50_ms": 1.0, "p99_ms": 2.0, "max_ms": 3.0},
+    }
+    summary = decision_summary(reported)
+    assert summary == {"vacuum1": {"decisions": {"tracking": 7, "policy": 2, "holding": 1},
+                                   "shield": {"clear": 8, "slowdown": 1}}}

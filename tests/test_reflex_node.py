@@ -195,6 +195,30 @@ def test_each_scan_gives_a_cmd_vel_stamped_with_that_scans_stamp(reflex):
     assert reflex.reports("driving")
 
 
+def test_latency_report_counts_who_chose_each_command_and_what_the_shield_did(reflex):
+    latency = reflex.probe.listen(String, f"/{ROBOT}/reflex/latency")
+    reflex.set_goal(2.0, 0.0)
+    reflex.drive_until_moving(open_room_scan())
+    for _ in range(4):
+        reflex.drive_step(open_room_scan())
+
+    def counted(m) -> bool:
+        data = json.loads(m.data)
+        return data.get("decisions", {}).get("policy", 0) >= 5
+
+    for _ in range(40):  # the report is due once a second of simulated time
+        reflex.advance(10)
+        try:
+            report = json.loads(latency.wait(counted, timeout=0.5).data)
+            break
+        except AssertionError:
+            continue
+    else:
+        raise AssertionError("no reflex/latency report counting the policy's decisions")
+    assert sum(report["shield"].values()) == report["decisions"]["policy"] + report["decisions"].get("tracking", 0)
+    assert report["shield"].get("clear", 0) >= 5
+
+
 def test_nan_beams_ahead_never_move_the_robot_toward_them(reflex):
     reflex.set_goal(2.0, 0.0)
     reflex.drive_until_moving(open_room_scan())

@@ -131,7 +131,7 @@ def test_cmd_vel_drives_the_base_and_the_driver_stops_it_when_commands_stop(sim)
     moving = odom.latest()
     assert moving.pose.pose.position.x - x0 > 0.15
     assert moving.twist.twist.linear.x > 0.1
-    sim_sleep(sim, 1.2)  # no cmd_vel for longer than the 0.5 s driver timeout
+    sim_sleep(sim, 1.2)  # no cmd_vel for longer than the 0.25 s driver timeout
     start = len(odom)
     stopped = odom.wait(lambda m: abs(m.twist.twist.linear.x) < 1e-3, timeout=10.0, after=start)
     assert abs(stopped.twist.twist.linear.x) < 1e-3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 
 __all__ = ["register"]
@@ -10,8 +11,15 @@ __all__ = ["register"]
 _SCENARIOS = ("fetch-cup", "clean-living-room", "arrive-home")
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so the demo's clean-up stops the planner, the launch and the voice node."""
+    raise SystemExit(128 + signum)
+
+
 def _handle(args: argparse.Namespace) -> int:
     from reflexarc.demo.orchestrator import DemoOptions, run_demo
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     options = DemoOptions(
         scenario=args.scenario,
@@ -27,6 +35,7 @@ def _handle(args: argparse.Namespace) -> int:
         domain_id=args.domain_id,
         echo_logs=args.echo_logs,
         **({"launch_file": Path(args.launch_file)} if args.launch_file else {}),
+        **({"policy_path": Path(args.policy)} if args.policy else {}),
     )
     return run_demo(options)
 
@@ -56,4 +65,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--echo-logs", action="store_true", help="also print every node's log lines")
     parser.add_argument("--launch-file", metavar="FILE",
                         help="launch file of the stack (default launch/demo.launch.xml; same arguments)")
+    parser.add_argument("--policy", metavar="FILE",
+                        help="ONNX reflex policy for every robot (default: the shipped model)")
     parser.set_defaults(func=_handle)

@@ -29,6 +29,7 @@ import numpy as np
 from reflexarc.demo.monitor import MonitorSession
 from reflexarc.demo.report import (
     build_report,
+    decision_summary,
     draw_camera,
     draw_latency,
     draw_trajectory,
@@ -74,6 +75,7 @@ class DemoOptions:
         domain_id: ROS_DOMAIN_ID for the run (0 = pick one from the process id).
         echo_logs: print the nodes' prefixed log lines too (they always go to ``out/logs``).
         launch_file: the launch file of the stack (same arguments as launch/demo.launch.xml).
+        policy_path: ONNX reflex policy for every robot (None = the shipped model), to try a retrained one.
     """
 
     scenario: str
@@ -89,6 +91,7 @@ class DemoOptions:
     domain_id: int = 0
     echo_logs: bool = False
     launch_file: Path = DEMO_LAUNCH
+    policy_path: Path | None = None
 
 
 def _free_port() -> int:
@@ -198,7 +201,7 @@ def _command_for(scenario: Scenario, opts: DemoOptions) -> tuple[str, str, str]:
 
 def _launch_args(opts: DemoOptions, planner_address: str, out: Path) -> dict[str, str]:
     """Arguments of launch/demo.launch.xml: our own planner process (behind the proxy) replaces its planner."""
-    return {
+    args = {
         "seed": str(opts.seed),
         "speed": str(opts.speed),
         "gui": "true" if opts.gui else "false",
@@ -206,6 +209,9 @@ def _launch_args(opts: DemoOptions, planner_address: str, out: Path) -> dict[str
         "planner_addresses": planner_address,
         "artifacts_dir": str(out.resolve()),
     }
+    if opts.policy_path is not None:
+        args["policy_path"] = str(Path(opts.policy_path).resolve())
+    return args
 
 
 def run_demo(opts: DemoOptions, stream: TextIO | None = None) -> int:
@@ -416,10 +422,13 @@ def _finish(
         cloud_stall_ms_mid_plan=float(status.get("stall_ms_mid_plan", 0.0)),
         round_trips=int(status.get("round_trips", 0)),
         checks={name: c.to_dict() for name, c in checks.items()},
+        reflex_decisions=decision_summary(reported),
     )
     write_report(out / "report.json", report)
     # The last world state, for whoever wants to see more than the checks (collision details, poses).
     (out / "ground_truth.json").write_text(json.dumps(truth.last, indent=1) + "\n", encoding="utf-8")
+    timed = {r: truth.timed_trajectory(r) for r in scenario.robots}
+    (out / "trajectories.json").write_text(json.dumps(timed) + "\n", encoding="utf-8")
     if scene is not None:
         markers = []
         for object_id in _MARKED_OBJECTS:

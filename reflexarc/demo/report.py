@@ -22,6 +22,7 @@ from reflexarc.scene_graph import SceneGraph
 __all__ = [
     "REPORT_FIELDS",
     "build_report",
+    "decision_summary",
     "draw_camera",
     "draw_latency",
     "draw_trajectory",
@@ -33,6 +34,7 @@ __all__ = [
 REPORT_FIELDS = (
     "scenario", "command", "transcript", "success", "task_time_s", "steps", "collisions", "min_clearance_m",
     "reflex_latency_ms", "cloud_stall_ms_total", "cloud_stall_ms_mid_plan", "round_trips", "checks",
+    "reflex_decisions",
 )
 
 
@@ -64,6 +66,16 @@ def latency_summary(samples_ms: Sequence[float], reported: Mapping[str, Mapping[
             "max": round(float(arr.max()), 3), "n": int(arr.size)}
 
 
+def decision_summary(reported: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, dict[str, int]]]:
+    """Per robot, the reflex's decision counts: who chose the command, and what the shield did to it."""
+    out = {}
+    for robot, stats in sorted((reported or {}).items()):
+        if stats and isinstance(stats.get("decisions"), Mapping):
+            out[robot] = {"decisions": {k: int(v) for k, v in stats["decisions"].items()},
+                          "shield": {k: int(v) for k, v in (stats.get("shield") or {}).items()}}
+    return out
+
+
 def build_report(
     *,
     scenario: str,
@@ -79,11 +91,13 @@ def build_report(
     round_trips: int,
     checks: Mapping[str, Mapping[str, Any]],
     cloud_stall_ms_mid_plan: float = 0.0,
+    reflex_decisions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report.json dictionary (DESIGN.md's fields in its order, plus the mid-plan part of the stall).
+    """The report.json dictionary (DESIGN.md's fields in its order).
 
     ``cloud_stall_ms_mid_plan`` is the stall without the wait for the first plan after the command: the
     part that streaming steps ahead can remove (the first round trip is paid whatever the lookahead).
+    ``reflex_decisions`` is :func:`decision_summary` of the reflexes' reports.
     """
     report = {
         "scenario": scenario,
@@ -103,6 +117,7 @@ def build_report(
         "cloud_stall_ms_mid_plan": round(float(cloud_stall_ms_mid_plan), 1),
         "round_trips": int(round_trips),
         "checks": {k: dict(v) for k, v in checks.items()},
+        "reflex_decisions": dict(reflex_decisions or {}),
     }
     assert tuple(report) == REPORT_FIELDS
     return report

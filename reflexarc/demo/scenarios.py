@@ -95,6 +95,16 @@ class GroundTruthLog:
         points = [self.robot_xy(s, robot) for s in self.samples]
         return [p for p in points if p is not None]
 
+    def timed_trajectory(self, robot: str) -> list[tuple[float, float, float]]:
+        """A robot's path as (sim time s, x, y), for looking at where a run spent its time."""
+        out = []
+        for sample in self.samples:
+            xy = self.robot_xy(sample, robot)
+            t = sample.get("time")
+            if xy is not None and isinstance(t, int | float):
+                out.append((round(float(t), 3), round(xy[0], 4), round(xy[1], 4)))
+        return out
+
     def object_position(self, object_id: str, sample: Mapping[str, Any] | None = None) -> tuple[float, ...] | None:
         """An object's position (latest message by default)."""
         sample = self.last if sample is None else sample
