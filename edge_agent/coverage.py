@@ -61,7 +61,6 @@ def plan_coverage(
     overlap: float = 0.15,
     edge_pass: bool = True,
     wall_offset_m: float = 0.0,
-    trim_edge_passes: bool = False,
     planner: GridPlanner | None = None,
 ) -> CoveragePlan:
     """Plan a route that sweeps the room's reachable free floor with a round vacuum of ``radius``.
@@ -78,11 +77,6 @@ def plan_coverage(
             lanes and the edge pass keep from walls and furniture. Walls lie up to a cell beyond the
             occupied cell centres, and the reflex's shield refuses to drive with an obstacle inside
             its lateral margin, so a route planned right on the inflation would make it stop.
-        trim_edge_passes: drive only the stretches of the edge pass that sweep floor the lanes leave
-            (along a wall parallel to the lanes the outermost lane already runs where the edge pass
-            would): a shorter route for the same planned coverage. Off by default: a real vacuum
-            turns a little short of its lane ends, and the full edge pass is what sweeps that strip
-            (measured on the seed living room: 0.90 trimmed against 0.92 with the full pass).
         planner: a planner for this grid and radius to reuse (built when not given).
 
     Raises:
@@ -121,8 +115,6 @@ def plan_coverage(
                 route.append(exit_)
                 driven_lanes.append((entry, exit_))
                 position = exit_
-    if edge_pass and trim_edge_passes:
-        edges_world = _pieces_that_add_floor(planner, room_polygon, start_xy, route, radius, edges_world)
     open_edges = list(edges_world)
     while open_edges:
         i, flip = _nearest_piece(position, [(c[0], c[-1]) for c in open_edges], loops=open_edges)
@@ -399,83 +391,6 @@ def _edge_chains(planner: GridPlanner, region: np.ndarray, roomy: np.ndarray) ->
         points = [planner.grid.cell_to_world(r, c) for r, c in cells]
         chains.append(_simplify(points, planner, roomy, planner.grid.resolution * 0.75))
     return chains
-
-
-EDGE_MIN_GAIN_CELLS = 3
-"""A stretch of the edge pass is worth driving where its footprint sweeps at least this many floor
-cells the lanes left (fewer is the scallop between two lane ends, not a strip)."""
-EDGE_PIECE_PAD_M = 0.2
-"""Kept stretches run on this far either side of the floor they add, so the footprint's leading and
-trailing edges sweep all of it."""
-EDGE_PIECE_MERGE_M = 1.5
-"""Kept stretches closer than this along the chain are driven as one: stopping and restarting costs
-more than the short stretch in between."""
-
-
-def _pieces_that_add_floor(
-    planner: GridPlanner,
-    room_polygon: Sequence[Sequence[float]],
-    start_xy: Sequence[float] | None,
-    route: Sequence[_Point],
-    radius: float,
-    chains: list[list[_Point]],
-) -> list[list[_Point]]:
-    """The stretches of the edge chains whose footprint sweeps reachable floor the ``route`` does not."""
-    grid = planner.grid
-    res = grid.resolution
-    floor = reachable_floor(grid, room_polygon, radius, start_xy=start_xy, planner=planner)
-    swept = np.zeros(grid.data.shape, dtype=bool)
-    dense = _densify(np.asarray(route, dtype=np.float64).reshape(-1, 2), res / 2.0, math.inf)
-    rows, cols = _cells_of(grid, dense)
-    swept[rows, cols] = True
-    left = floor & ~_within(swept, radius / res)
-    reach = int(math.ceil(radius / res))
-    offsets = [(dr, dc) for dr in range(-reach, reach + 1) for dc in range(-reach, reach + 1)
-               if dr * dr + dc * dc <= (radius / res) ** 2 + 1e-9]
-    padded = np.pad(left, reach, constant_values=False)
-    gain = np.zeros(left.shape, dtype=np.int32)
-    h, w = left.shape
-    for dr, dc in offsets:
-        gain += padded[reach + dr : reach + dr + h, reach + dc : reach + dc + w]
-    pieces: list[list[_Point]] = []
-    for chain in chains:
-        pts = np.asarray(chain, dtype=np.float64)
-        seg = np.hypot(*np.diff(pts, axis=0).T)
-        along = np.concatenate(([0.0], np.cumsum(seg)))
-        total = float(along[-1])
-        if total <= 0.0:
-            continue
-        s = np.linspace(0.0, total, max(2, int(math.ceil(total / (res / 2.0))) + 1))
-        samples = np.stack([np.interp(s, along, pts[:, 0]), np.interp(s, along, pts[:, 1])], axis=1)
-        r, c = _cells_of(grid, samples)
-        useful = s[gain[r, c] >= EDGE_MIN_GAIN_CELLS]
-        for lo, hi in _spans(useful, EDGE_PIECE_MERGE_M):
-            a, b = max(0.0, lo - EDGE_PIECE_PAD_M), min(total, hi + EDGE_PIECE_PAD_M)
-            if b - a < res:
-                continue
-            inner = [(float(x), float(y)) for x, y, d in zip(pts[:, 0], pts[:, 1], along, strict=True) if a < d < b]
-            ends = [(float(np.interp(v, along, pts[:, 0])), float(np.interp(v, along, pts[:, 1]))) for v in (a, b)]
-            pieces.append([ends[0], *inner, ends[1]])
-    return pieces
-
-
-def _spans(values: np.ndarray, merge: float) -> list[tuple[float, float]]:
-    """Sorted ``values`` grouped into ``(first, last)`` runs whose neighbours lie less than ``merge`` apart."""
-    spans: list[tuple[float, float]] = []
-    for v in np.sort(values).tolist():
-        if spans and v - spans[-1][1] < merge:
-            spans[-1] = (spans[-1][0], v)
-        else:
-            spans.append((v, v))
-    return spans
-
-
-def _cells_of(grid: OccupancyGrid, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of the points that lie on the grid."""
-    cols = np.floor((points[:, 0] - grid.origin_xy[0]) / grid.resolution).astype(np.int64)
-    rows = np.floor((points[:, 1] - grid.origin_xy[1]) / grid.resolution).astype(np.int64)
-    inside = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
-    return rows[inside], cols[inside]
 
 
 def _is_loop(chain: Sequence[_Point]) -> bool:

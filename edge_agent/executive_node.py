@@ -34,7 +34,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,14 +60,13 @@ from edge_agent.skills.runner import SkillRunner, StepOutcome, StepStatus
 from edge_agent.stall_meter import StallMeter
 from protos.reflexarc.v1 import plan_pb2, planner_pb2, planner_pb2_grpc
 from reflexarc.occupancy_grid import OccupancyGrid
-from reflexarc.scene_graph import Device, SceneGraph, SceneGraphError, SceneObject
+from reflexarc.scene_graph import ROBOT_RADIUS_BY_KIND, Device, SceneGraph, SceneGraphError, SceneObject
 from reflexarc.skills import SKILLS, ParamKind
 
 __all__ = ["CloudSession", "ExecutiveNode", "StepRecord", "StepScheduler", "main"]
 
 _log = logging.getLogger(__name__)
 
-ROBOT_RADIUS_BY_KIND: Mapping[str, float] = {"manipulator": 0.25, "dog": 0.30, "vacuum": 0.17}
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
 _MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 _FINISHED = ("succeeded", "recovered", "skipped")

@@ -367,8 +367,9 @@ class ReflexNode(Node):
         now = self._now()
         ranges = np.frombuffer(msg.ranges, dtype=np.float32)
         stamp = msg.header.stamp
+        stamp_s = stamp.sec + stamp.nanosec * 1e-9
         decision = self._core.decide(ranges, msg.angle_min, msg.angle_increment, msg.range_min, msg.range_max, now,
-                                     stamp.sec + stamp.nanosec * 1e-9)
+                                     stamp_s)
         elapsed_ms = (time.perf_counter() - t0) * 1000.0
         if elapsed_ms > self._core.config.max_decision_ms and decision.mode == "driving":
             decision = ReflexDecision(0.0, 0.0, "fault", f"overrun {elapsed_ms:.1f} ms", decision.shield)
@@ -379,7 +380,7 @@ class ReflexNode(Node):
         self._cmd_pub.publish(cmd)
         processing_ms = (time.perf_counter() - t0) * 1000.0
         self._processing.add(processing_ms)
-        self._end_to_end.add(now * 1000.0 + processing_ms - (stamp.sec * 1000.0 + stamp.nanosec * 1e-6))
+        self._end_to_end.add((now - stamp_s) * 1000.0 + processing_ms)
         self._watchdog_zero_sent = False
         driving = decision.mode == "driving"
         key = decision.reason if driving else decision.mode

@@ -25,10 +25,13 @@ __all__ = [
     "SceneGraphError",
     "SceneObject",
     "ROBOT_KINDS",
+    "ROBOT_RADIUS_BY_KIND",
 ]
 
 SCENE_GRAPH_VERSION = "1"
 ROBOT_KINDS = ("manipulator", "dog", "vacuum")
+ROBOT_RADIUS_BY_KIND = {"manipulator": 0.25, "dog": 0.30, "vacuum": 0.17}
+"""Footprint radius (m) of each kind of base, as the simulator builds them."""
 
 
 class SceneGraphError(ValueError):

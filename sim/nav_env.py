@@ -112,6 +112,7 @@ class HomeNavEnv(gym.Env):
         self.route: StackLocalGoal | None = None
         self.waypoints: list = []
         self._face: tuple[float, float] | None = None
+        """With ``goal_at_furniture``: what the episode's standing pose faces."""
 
     # ------------------------------------------------------------------------------- episode
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
@@ -147,10 +148,9 @@ class HomeNavEnv(gym.Env):
         self.route = None
         if cfg.local_goal == "route":
             # The robot's own map: the static grid plus the floor objects and people its scene graph knows.
-            route_goal, approach = tuple(goal), None
-            if self._face is not None:
-                approach = self._approach_point(goal, self._face)
-                route_goal = self._past_goal(approach, goal, self._face)
+            approach, route_goal = None, tuple(goal)
+            if self._face is not None:  # planned now, on the map with the person where they stand, as drive_to does
+                approach, route_goal = self._furniture_leg_to(self._stack_planner(), goal, self._face)
             self.route = StackLocalGoal(lambda: planning_grid(sim.occupancy_grid(), sim.scene_graph()),
                                         self.robot_radius, route_goal, cfg.success_radius, cfg.following, approach)
             self.route.start(self._last_xy, self.tally.time_s)
@@ -284,20 +284,20 @@ class HomeNavEnv(gym.Env):
             inside |= (gx > xs.min()) & (gx < xs.max()) & (gy > ys.min()) & (gy < ys.max())
         return np.argwhere(free & inside)
 
-    def _past_goal(self, approach: tuple[float, float] | None, goal, face) -> tuple[float, float]:
-        """The reflex's last goal: ``approach_overshoot_m`` past the goal, on along the last leg (or toward ``face``)."""
-        start = approach if approach is not None else (2 * goal[0] - face[0], 2 * goal[1] - face[1])
-        dx, dy = goal[0] - start[0], goal[1] - start[1]
-        length = math.hypot(dx, dy)
-        extend = self.config.approach_overshoot_m / length if length > 1e-9 else 0.0
-        return float(goal[0] + dx * extend), float(goal[1] + dy * extend)
+    def _furniture_leg_to(self, planner: GridPlanner, goal, face) -> tuple[tuple[float, float] | None, tuple[float, float]]:
+        """``drive_to``'s last leg to a standing pose facing ``face``: (pre-approach point or None, reflex's last goal).
 
-    def _approach_point(self, goal, face) -> tuple[float, float] | None:
-        """Where ``drive_to``'s straight last leg starts: ``PRE_APPROACH_M`` behind the goal, facing ``face``."""
-        heading = math.atan2(face[1] - goal[1], face[0] - goal[0])
-        pre = (goal[0] - PRE_APPROACH_M * math.cos(heading), goal[1] - PRE_APPROACH_M * math.sin(heading))
-        planner = self._stack_planner()
-        return pre if planner.is_free(pre) and planner.segment_is_free(pre, tuple(goal)) else None
+        The pre-approach point lies ``PRE_APPROACH_M`` behind the pose when that straight leg is free; the
+        reflex's last goal lies ``approach_overshoot_m`` past the pose, on toward ``face``.
+        """
+        dx, dy = face[0] - goal[0], face[1] - goal[1]
+        length = math.hypot(dx, dy)
+        ux, uy = (dx / length, dy / length) if length > 1e-9 else (0.0, 0.0)
+        pre = (goal[0] - PRE_APPROACH_M * ux, goal[1] - PRE_APPROACH_M * uy)
+        if not (planner.is_free(pre) and planner.segment_is_free(pre, tuple(goal))):
+            pre = None
+        extend = self.config.approach_overshoot_m
+        return pre, (float(goal[0] + ux * extend), float(goal[1] + uy * extend))
 
     def _stack_planner(self) -> GridPlanner:
         """The executive's planner on the robot's map (static grid plus what its scene graph knows)."""

@@ -9,7 +9,6 @@ import pytest
 
 from edge_agent.astar import GridPlanner, NoPathError
 from edge_agent.coverage import coverage_fraction, plan_coverage, reachable_floor
-from edge_agent.skills.navigation import planning_grid
 from reflexarc.occupancy_grid import OccupancyGrid, OrientedBox
 from sim.home_layout import load_home_layout
 
@@ -114,32 +113,6 @@ def test_wall_offset_keeps_lanes_and_edge_passes_that_much_farther_from_walls_an
     edge_clearances = [planner.clearance[grid.world_to_cell(*p)] for c in plan.edge_passes for p in c]
     assert np.median(edge_clearances) < planner.inflation_m + offset + 2 * grid.resolution  # still hugging
     assert plan.expected_coverage >= 0.9
-
-
-def test_trimmed_edge_passes_make_the_seed_living_room_route_shorter_for_the_same_coverage():
-    layout = load_home_layout()
-    grid = planning_grid(layout.occupancy_grid(), layout.scene_graph())
-    planner = GridPlanner(grid, RADIUS)
-    room = layout.room("living_room")
-    kwargs = {"start_xy": (8.0, 5.0), "planner": planner, "overlap": 0.2, "wall_offset_m": 0.05}
-
-    full = plan_coverage(grid, room.polygon, RADIUS, **kwargs)
-    trimmed = plan_coverage(grid, room.polygon, RADIUS, trim_edge_passes=True, **kwargs)
-
-    assert trimmed.length_m < 0.95 * full.length_m
-    assert trimmed.expected_coverage >= full.expected_coverage - 0.005
-    assert _route_free(planner, trimmed.waypoints[1:])
-
-
-def test_trimmed_edge_passes_keep_the_stretches_round_furniture_the_lanes_miss():
-    grid = _room(TABLE)
-    planner = GridPlanner(grid, RADIUS)
-    lanes_only = plan_coverage(grid, ROOM, RADIUS, start_xy=(0.5, 0.5), planner=planner, edge_pass=False)
-
-    trimmed = plan_coverage(grid, ROOM, RADIUS, start_xy=(0.5, 0.5), planner=planner, trim_edge_passes=True)
-
-    assert trimmed.edge_passes
-    assert trimmed.expected_coverage > lanes_only.expected_coverage
 
 
 def test_a_negative_wall_offset_is_rejected():

@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from edge_agent import coverage
 from edge_agent.astar import GridPlanner
 from edge_agent.skills.base import ArgValue, SkillContext, SkillFailure, SkillResult, arg_str
-from edge_agent.skills.navigation import grid_planner
-from reflexarc.occupancy_grid import OrientedBox
+from edge_agent.skills.navigation import grid_planner, mark_other_robots
 from reflexarc.scene_graph import Room
 
 __all__ = ["CleanArea"]
@@ -61,21 +60,17 @@ def _trim_lane_ends(path: coverage.CoveragePlan) -> list[tuple[float, float]]:
     return [trimmed.get((float(x), float(y)), (float(x), float(y))) for x, y in path.waypoints]
 
 
-OTHER_ROBOT_SIDE_M = 0.6
-"""Side of the square kept free round another robot's position (the largest base is 0.30 m in radius)."""
-
-
 def _planner_round_other_robots(ctx: SkillContext) -> GridPlanner:
     """The skill's planner, with the robots standing in the home marked as obstacles.
 
-    Other robots are on no map, and a parked one does not move while the room is cleaned: lanes
-    planned through it would only be driven up to it and skipped, one stalled waypoint at a time.
+    Lanes planned through a parked robot would only be driven up to it and skipped, one stalled
+    waypoint at a time.
     """
     planner = grid_planner(ctx)
-    others = [OrientedBox(x, y, OTHER_ROBOT_SIDE_M, OTHER_ROBOT_SIDE_M) for x, y in ctx.robot.other_robots().values()]
+    others = ctx.robot.other_robots()
     if not others:
         return planner
-    return GridPlanner(planner.grid.with_boxes(others), planner.robot_radius)
+    return GridPlanner(mark_other_robots(planner.grid, others), planner.robot_radius)
 
 
 class CleanArea:

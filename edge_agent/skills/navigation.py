@@ -33,6 +33,7 @@ __all__ = [
     "drive_to",
     "grid_planner",
     "known_obstacles",
+    "mark_other_robots",
     "planning_grid",
     "navigation_goal",
     "stand_facing",
@@ -47,6 +48,8 @@ PERSON_SIZE_M = 0.70
 ROBOT_SPACING_M = 1.2
 ROOM_SPOT_CLEARANCE_M = 0.1
 PRE_APPROACH_M = 0.35
+OTHER_ROBOT_SIDE_M = 0.6
+"""Side of the square marked round another robot's position (the largest base is 0.30 m in radius)."""
 FINAL_TOLERANCE_M = 0.12
 DOCK_TOLERANCE_M = 0.06
 DOCK_ATTEMPTS = 3
@@ -86,6 +89,11 @@ def known_obstacles(scene: SceneGraph) -> list[OrientedBox]:
 def planning_grid(static: OccupancyGrid, scene: SceneGraph) -> OccupancyGrid:
     """The static map plus the known floor objects and people (see :func:`known_obstacles`)."""
     return static.with_boxes(known_obstacles(scene))
+
+
+def mark_other_robots(grid: OccupancyGrid, positions: Mapping[str, tuple[float, float]]) -> OccupancyGrid:
+    """``grid`` with a square round each other robot's position: robots are on no map, and a parked one stays put."""
+    return grid.with_boxes([OrientedBox(x, y, OTHER_ROBOT_SIDE_M, OTHER_ROBOT_SIDE_M) for x, y in positions.values()])
 
 
 def grid_planner(ctx: SkillContext) -> GridPlanner:

@@ -353,10 +353,9 @@ class RosRobot:
 
         See :func:`detour_route`; the map is the planning grid with the other robots marked on it.
         """
-        from edge_agent.skills.navigation import planning_grid
+        from edge_agent.skills.navigation import mark_other_robots, planning_grid
 
-        boxes = [OrientedBox(x, y, 0.6, 0.6) for x, y in self.other_robots().values()]
-        grid = planning_grid(self.grid(), self.scene()).with_boxes(boxes)
+        grid = mark_other_robots(planning_grid(self.grid(), self.scene()), self.other_robots())
         route = detour_route(grid, self.robot_radius, follower.waypoints, published, follower.index, (pose.x, pose.y))
         if route is None:
             return None

@@ -215,16 +215,11 @@ def _run_all(executor, fn, items: list, *args) -> list:
 
 def _select_in_home(executor, kept: list[tuple[tuple, int, list]], history: list[dict],
                     cfg: DistillConfig) -> tuple[Candidate, list[Candidate]]:
-    """Drive the kept iterations in the PyBullet home (episodes split across the workers); the winner and all."""
-    seeds = selection_seeds(cfg.selection_episodes)
-    chunk = max(1, -(-len(seeds) // max(cfg.workers, 1)))
+    """Drive the kept iterations in the PyBullet home (episodes spread over the workers); the winner and all."""
+    episodes = [[seed] for seed in selection_seeds(cfg.selection_episodes)]
     candidates = []
     for _score, iteration, weights in kept:
-        parts = [seeds[i:i + chunk] for i in range(0, len(seeds), chunk)]
-        if executor is None:
-            results = [r for part in parts for r in home_episodes(part, weights)]
-        else:
-            results = [r for rows in executor.map(home_episodes, parts, [weights] * len(parts)) for r in rows]
+        results = [r for rows in _run_all(executor, home_episodes, episodes, weights) for r in rows]
         record = history[iteration]
         candidate = Candidate(
             iteration=iteration,

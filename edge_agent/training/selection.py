@@ -19,7 +19,7 @@ every base it ships for (the manipulator, the dog and the vacuum).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -54,9 +54,7 @@ class Candidate:
 
     def to_dict(self) -> dict:
         """JSON-ready (for the model's metadata and the training log)."""
-        return {"iteration": self.iteration, "val_success_rate": self.val_success_rate, "val_spl": self.val_spl,
-                "home_success_rate": self.home_success_rate, "home_collision_rate": self.home_collision_rate,
-                "home_spl": self.home_spl}
+        return asdict(self)
 
 
 def choose(candidates: list[Candidate]) -> Candidate:

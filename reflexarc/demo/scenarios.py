@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from reflexarc.occupancy_grid import OccupancyGrid, OrientedBox
-from reflexarc.scene_graph import SceneGraph
+from reflexarc.scene_graph import ROBOT_RADIUS_BY_KIND, SceneGraph
 
 __all__ = [
     "SCENARIOS",
@@ -30,7 +30,6 @@ CUP_TO_PERSON_MAX_M = 0.5
 COVERAGE_MIN = 0.90
 THERMOSTAT_TARGET = 22.0
 TOY_DROPPED_ID = "toy_dropped"
-_ROBOT_RADIUS_BY_KIND = {"manipulator": 0.25, "dog": 0.30, "vacuum": 0.17}
 
 
 @dataclass(frozen=True)
@@ -223,7 +222,7 @@ def _clean_checks(truth: GroundTruthLog, scene: SceneGraph, grid: OccupancyGrid 
     room = scene.get("living_room")
     path = truth.trajectory("vacuum1")
     inside = [p for p in path if room.contains(p[0], p[1])]
-    radius = _ROBOT_RADIUS_BY_KIND["vacuum"]
+    radius = ROBOT_RADIUS_BY_KIND["vacuum"]
     fraction = 0.0
     if grid is not None and inside:
         # floor under toys, people and the other robots standing in the home cannot be cleaned
@@ -245,7 +244,7 @@ def _parked_robots(truth: GroundTruthLog, scene: SceneGraph, exclude: str) -> li
     for robot in scene.robots:
         xy = truth.robot_xy(truth.last, robot.id) if robot.id != exclude else None
         if xy is not None:
-            side = 2.0 * _ROBOT_RADIUS_BY_KIND.get(robot.kind, 0.3)
+            side = 2.0 * ROBOT_RADIUS_BY_KIND.get(robot.kind, 0.3)
             boxes.append(OrientedBox(xy[0], xy[1], side, side))
     return boxes
 
