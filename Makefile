@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTO_SRC := $(wildcard protos/reflexarc/v1/*.proto)
 
-.PHONY: setup demo test test-long bench proto lint clean system-deps
+.PHONY: setup demo test bench proto lint clean system-deps
 
 setup: $(STAMP) system-deps
 
@@ -35,10 +35,6 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
-
-# The long scenarios (clean-living-room: ~15 simulated minutes of vacuuming per language).
-test-long: setup
-	$(PY) -m pytest -q -m long
 
 bench: setup
 	$(PY) -m reflexarc.bench_report

@@ -44,7 +44,7 @@ import numpy as np
 import rclpy
 from nav_msgs.msg import OccupancyGrid as OccupancyGridMsg
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
@@ -60,6 +60,7 @@ from edge_agent.skills.runner import SkillRunner, StepOutcome, StepStatus
 from edge_agent.stall_meter import StallMeter
 from protos.reflexarc.v1 import plan_pb2, planner_pb2, planner_pb2_grpc
 from reflexarc.occupancy_grid import OccupancyGrid
+from reflexarc.ros_executor import events_executor, spin_until_shutdown
 from reflexarc.scene_graph import ROBOT_RADIUS_BY_KIND, Device, SceneGraph, SceneGraphError, SceneObject
 from reflexarc.skills import SKILLS, ParamKind
 
@@ -70,6 +71,8 @@ _log = logging.getLogger(__name__)
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL, reliability=ReliabilityPolicy.RELIABLE)
 _MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 _FINISHED = ("succeeded", "recovered", "skipped")
+CAMERA_SKILLS = frozenset({"look_for"})
+"""Skills that need the robot's RGB-D camera."""
 
 
 # ------------------------------------------------------------------------------------------ schedule
@@ -180,6 +183,12 @@ class StepScheduler:
         return running
 
     # -- execution
+    def has_unfinished(self, robot: str, skills: frozenset[str]) -> bool:
+        """Whether ``robot`` has a queued or running step of one of ``skills``."""
+        return not self.cancelled and any(
+            r.step.robot == robot and r.step.skill in skills and r.status in ("queued", "running")
+            for r in self.records.values())
+
     def runnable(self, robot: str) -> StepRecord | None:
         """The lowest-index queued step of ``robot`` whose dependencies are met (see module docstring)."""
         if self.cancelled or not self.plan_id:
@@ -589,8 +598,6 @@ class ExecutiveNode(Node):
                 reflex_goal_tolerance=float(self.get_parameter("reflex_goal_tolerance").value),
             )
             self._robots[robot.id] = ros_robot
-            if "look_for" in robot.capabilities:
-                ros_robot.subscribe_camera()
             self._runners[robot.id] = SkillRunner(SkillContext(ros_robot), capabilities=tuple(robot.capabilities))
             thread = threading.Thread(target=self._executor_loop, args=(robot.id,), name=f"exec-{robot.id}",
                                       daemon=True)
@@ -604,6 +611,12 @@ class ExecutiveNode(Node):
         while not self._shutdown.is_set():
             with self._work:
                 record = self._scheduler.runnable(robot_id)
+                # the camera is subscribed from this robot's first step of a plan that will look, so
+                # frames are waiting when it gets there, and dropped when nothing left needs it
+                if self._scheduler.has_unfinished(robot_id, CAMERA_SKILLS):
+                    robot.subscribe_camera()
+                else:
+                    robot.release_camera()
                 if record is None:
                     if not idle_held and robot.has_pose():
                         robot.hold()
@@ -895,9 +908,7 @@ def main(args: list[str] | None = None) -> None:
     node = None
     try:
         node = ExecutiveNode()
-        executor = MultiThreadedExecutor(num_threads=4)
-        executor.add_node(node)
-        executor.spin()
+        spin_until_shutdown(events_executor(node), node.context)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:

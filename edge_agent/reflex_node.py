@@ -46,7 +46,7 @@ from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import LaserScan
@@ -57,6 +57,7 @@ from edge_agent import observation as spec
 from edge_agent.policy import DEFAULT_MODEL_PATH, PolicyInferenceError, PolicyLoadError, ReflexPolicy
 from edge_agent.shield import SafetyShield, ShieldConfig
 from edge_agent.tracking import CloseRangeTracker, TrackingConfig
+from reflexarc.ros_executor import events_executor, spin_until_shutdown
 
 __all__ = [
     "LatencyWindow",
@@ -471,9 +472,7 @@ def main(args: Sequence[str] | None = None) -> int:
     node = None
     try:
         node = ReflexNode()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
+        spin_until_shutdown(events_executor(node), node.context)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except PolicyLoadError as exc:

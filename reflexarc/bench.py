@@ -21,6 +21,7 @@ _BENCHMARKS: dict[str, str] = {
     "policy": "edge_agent.training.bench_policy:bench_policy",
     "speech": "edge_agent.bench_speech:bench_speech",
     "prefetch": "edge_agent.bench_prefetch:bench_prefetch",
+    "scenario": "reflexarc.demo.bench_scenario:bench_scenario",
 }
 
 
@@ -58,7 +59,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prefetch = parser.add_argument_group("prefetch")
     prefetch.add_argument("--rtts", type=_int_list, metavar="MS[,MS...]", help="round-trip times to emulate")
     prefetch.add_argument("--lookaheads", type=_int_list, metavar="K[,K...]", help="lookahead windows (-1 = whole plan)")
+    scenario = parser.add_argument_group("scenario")
+    scenario.add_argument("--scenario", metavar="NAME", help="demo scenario to run (default clean-living-room)")
+    scenario.add_argument("--speeds", type=_float_list, metavar="X[,X...]", help="sim speeds, one run each (default 4,6)")
     parser.set_defaults(func=_handle)
+
+
+def _float_list(text: str) -> tuple[float, ...]:
+    """``"4,6"`` -> ``(4.0, 6.0)``."""
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from exc
 
 
 def _int_list(text: str) -> tuple[int, ...]:

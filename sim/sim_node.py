@@ -45,7 +45,7 @@ from nav_msgs.msg import Odometry as OdometryMsg
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -55,6 +55,7 @@ from sensor_msgs.msg import CameraInfo, Image, LaserScan
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
+from reflexarc.ros_executor import events_executor, spin_until_shutdown
 from reflexarc.scene_graph import Pose2D
 
 __all__ = [
@@ -790,9 +791,7 @@ def main(args: Sequence[str] | None = None) -> int:
     node = None
     try:
         node = SimNode()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
+        spin_until_shutdown(events_executor(node), node.context)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception as exc:  # a broken scene file or parameter: say so and fail

@@ -17,11 +17,15 @@ import pytest
 pytestmark = pytest.mark.slow
 
 SPEED = "4.0"
+CLEAN_SPEED = "6.0"
+"""The clean scenario is 12 simulated minutes of vacuuming; at 6x the stack still has CPU to spare on two cores
+(BENCHMARKS.md, "Scenario speed"), so both languages fit in every CI run."""
 
 
-def _run_demo(tmp_path: Path, ros_domain_id: int, scenario: str, *extra: str, timeout: float = 600) -> dict:
+def _run_demo(tmp_path: Path, ros_domain_id: int, scenario: str, *extra: str, speed: str = SPEED,
+              timeout: float = 600) -> dict:
     out = tmp_path / scenario
-    cmd = [sys.executable, "-m", "reflexarc.cli", "demo", scenario, "--out", str(out), "--speed", SPEED,
+    cmd = [sys.executable, "-m", "reflexarc.cli", "demo", scenario, "--out", str(out), "--speed", speed,
            "--domain-id", str(ros_domain_id), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     report_path = out / "report.json"
@@ -76,11 +80,10 @@ def _assert_clean(report: dict) -> None:
     assert report["success"] and report["_exit"] == 0, _explain(report)
 
 
-@pytest.mark.long
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(700)
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_clean_living_room_covers_the_floor_avoids_the_toy_and_docks(tmp_path, ros_domain_id, language):
-    report = _run_demo(tmp_path, ros_domain_id, "clean-living-room", "--language", language)
+    report = _run_demo(tmp_path, ros_domain_id, "clean-living-room", "--language", language, speed=CLEAN_SPEED)
     _assert_clean(report)
     assert any(step["skill"] == "clean_area" and step["status"] == "succeeded" for step in report["steps"])
     assert (tmp_path / "clean-living-room" / "trajectory.png").exists()

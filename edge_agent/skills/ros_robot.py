@@ -431,8 +431,17 @@ class RosRobot:
         ]
 
     def subscribe_camera(self) -> None:
-        """Subscribe the camera now (robots that look for things), so the first look has frames waiting."""
+        """Subscribe the camera now, ahead of a look, so the first look has frames waiting."""
         self._subscribe_camera()
+
+    def release_camera(self) -> None:
+        """Drop the camera subscriptions: the simulator renders a camera only while someone listens, and
+        RGB-D frames nobody looks at cost the renderer and this process a large share of their CPU."""
+        subs, self._camera_subs = self._camera_subs, []
+        for sub in subs:
+            self._node.destroy_subscription(sub)
+        with self._camera_event:
+            self._camera.clear()
 
     def camera(self) -> CameraView | None:
         """The next complete RGB-D frame (image, depth, info and pose of one stamp) within 5 s."""

@@ -19,7 +19,6 @@ import rclpy
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import OccupancyGrid as OccupancyGridMsg
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
@@ -28,6 +27,7 @@ from std_msgs.msg import String
 
 from reflexarc.demo.scenarios import GroundTruthLog
 from reflexarc.occupancy_grid import OccupancyGrid
+from reflexarc.ros_executor import events_executor, spin_until_shutdown
 from reflexarc.scene_graph import SceneGraph, SceneGraphError
 
 __all__ = ["DemoMonitor", "MonitorSession"]
@@ -178,23 +178,21 @@ class MonitorSession:
         self._context = Context()
         rclpy.init(context=self._context, domain_id=domain_id)
         self.node = DemoMonitor(robots, self._context)
-        self._executor = SingleThreadedExecutor(context=self._context)
-        self._executor.add_node(self.node)
+        self._executor = events_executor(self.node, self._context)
         self._thread = threading.Thread(target=self._spin, name="demo-monitor", daemon=True)
         self._thread.start()
 
     def _spin(self) -> None:
         try:
-            self._executor.spin()
+            spin_until_shutdown(self._executor, self._context)
         except Exception:  # shutdown races end the spin; nothing to recover
             _log.debug("monitor executor stopped", exc_info=True)
 
     def close(self) -> None:
         """Stop spinning and shut the Context down."""
-        self._executor.shutdown(timeout_sec=2.0)
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self._context)
+        rclpy.try_shutdown(context=self._context)  # ends the spin loop within one slice
         self._thread.join(3.0)
+        self.node.destroy_node()
 
     def __enter__(self) -> MonitorSession:
         return self
