@@ -20,13 +20,14 @@ import time
 import numpy as np
 import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String, UInt8MultiArray
 
 from edge_agent.speech_grammar import build_grammar
 from edge_agent.speech_recognizer import SpeechRecognizer, Transcript
+from reflexarc.ros_executor import events_executor, spin_until_shutdown
 from reflexarc.scene_graph import SceneGraph, SceneGraphError
 
 __all__ = ["ASK_AGAIN_TEXT", "VoiceNode", "main"]
@@ -139,9 +140,7 @@ def main(args: list[str] | None = None) -> None:
     node = None
     try:
         node = VoiceNode()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
+        spin_until_shutdown(events_executor(node), node.context)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:

@@ -45,7 +45,10 @@ _CONTEXT = {
     "scenario": (
         "One `reflexarc demo` run per row (the stack the scenario tests run: planner, sim, three reflexes, executive). "
         "reached speed = simulated s per wall s between the first and last step event; cpu_* = mean share of one core "
-        "over each process's life. The tests run clean-living-room at 6x and the other scenarios at 4x."
+        "over each process's life. The tests run clean-living-room at 6x and the other scenarios at 4x. Before the nodes "
+        "moved to rclpy's events executor and the executive stopped holding idle cameras open (2026-11-30), the same "
+        "4x run saturated both cores (ps: sim_node 0.65, executive 0.55, each reflex 0.18, demo 0.14) and reached 3.3x "
+        "(229 s wall)."
     ),
     "reflex": (
         "For context: Nav2's collision monitor documents about 4-5 ms to process a 360-point scan, and "

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from cloud_planner.plan import PlanStep
-from edge_agent.executive_node import StepScheduler
+from edge_agent.executive_node import CAMERA_SKILLS, StepScheduler
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -155,6 +155,25 @@ def test_a_new_plan_replaces_the_old_one():
     assert sched.header("p2", 0, 1)
     assert sched.records == {}
     assert not sched.add("p1", 0, _step(0, "robot1", "say", text="late"))
+
+
+def test_a_robot_needs_its_camera_from_the_plan_that_will_look_until_the_look_is_done():
+    sched = _scheduler(_step(0, "robot1", "navigate_to", target="kitchen"),
+                       _step(1, "robot1", "look_for", object="cup_red"),
+                       _step(2, "robot1", "pick", object="cup_red"))
+    assert sched.has_unfinished("robot1", CAMERA_SKILLS)
+    assert not sched.has_unfinished("dog1", CAMERA_SKILLS)
+    sched.finish(0, "succeeded", 1.0)
+    sched.start(1, 1.0)
+    assert sched.has_unfinished("robot1", CAMERA_SKILLS)
+    sched.finish(1, "succeeded", 2.0)
+    assert not sched.has_unfinished("robot1", CAMERA_SKILLS)
+
+
+def test_a_cancelled_plan_needs_no_camera():
+    sched = _scheduler(_step(0, "robot1", "look_for", object="cup_red"))
+    sched.cancel()
+    assert not sched.has_unfinished("robot1", CAMERA_SKILLS)
 
 
 # ---------------------------------------------------------------------------- real processes
