@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 SPEED = "4.0"
 CLEAN_SPEED = "6.0"
 """The clean scenario is 12 simulated minutes of vacuuming; at 6x the stack still has CPU to spare on two cores
-(BENCHMARKS.md, "Scenario speed"), so both languages fit in every CI run."""
+(BENCHMARKS.md, "Whole scenario faster than real time"), so both languages fit in every CI run."""
 
 
 def _run_demo(tmp_path: Path, ros_domain_id: int, scenario: str, *extra: str, speed: str = SPEED,
