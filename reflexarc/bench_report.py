@@ -52,7 +52,9 @@ _CONTEXT = {
     ),
     "reflex": (
         "For context: Nav2's collision monitor documents about 4-5 ms to process a 360-point scan, and "
-        "Nav2's controller server runs at 20 Hz (50 ms period) by default."
+        "Nav2's controller server runs at 20 Hz (50 ms period) by default. The reflex spins on rclpy's events "
+        "executor since 2026-11-30; before (stock SingleThreadedExecutor, 07:48 run) p99 was 2.10 ms unloaded, 6.16 ms "
+        "loaded with 5 scans dropped, 4.37 ms loaded under chrt -f 50."
     ),
     "prefetch": (
         "Target: at 200 ms RTT, stall time at least 95% lower than lookahead 0. For comparison, published "
