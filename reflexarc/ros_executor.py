@@ -3,7 +3,7 @@
 Why: the stock ``SingleThreadedExecutor`` rebuilds its wait set in Python on every wake-up. A reflex
 woken by 20 scans, 50 odometry messages and 60 ``/clock`` ticks per simulated second spent most of its
 CPU there (py-spy, clean-living-room at 4x: 18% of a core per reflex); the events executor does the
-same work for about a third of that (``reflexarc bench`` notes in BENCHMARKS.md).
+same work for about a third of that (BENCHMARKS.md: ``reflexarc bench scenario`` and ``reflex``).
 
 Why a loop of ``spin_once``: in rclpy Kilted ``EventsExecutor.spin()`` busy-waits without running a
 timer driven by ``/clock`` (``use_sim_time``), and ignores SIGTERM; ``spin_once`` runs both correctly.
@@ -11,8 +11,10 @@ timer driven by ``/clock`` (``use_sim_time``), and ignores SIGTERM; ``spin_once`
 
 from __future__ import annotations
 
+import contextlib
+
 from rclpy.context import Context
-from rclpy.executors import Executor
+from rclpy.executors import Executor, ExternalShutdownException
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 
@@ -30,9 +32,10 @@ def events_executor(node: Node, context: Context | None = None) -> Executor:
 
 
 def spin_until_shutdown(executor: Executor, context: Context) -> None:
-    """Run callbacks until ``context`` shuts down (Ctrl-C, SIGTERM, ``rclpy.shutdown``).
+    """Run callbacks until ``context`` shuts down (Ctrl-C, SIGTERM, ``rclpy.shutdown``), then return.
 
-    Raises what the executor raises, e.g. ``ExternalShutdownException`` when shutdown lands mid-wait.
+    An exception from a callback propagates; a shutdown landing mid-wait is the end this waits for.
     """
-    while context.ok():
-        executor.spin_once(timeout_sec=SPIN_SLICE_S)
+    with contextlib.suppress(ExternalShutdownException):
+        while context.ok():
+            executor.spin_once(timeout_sec=SPIN_SLICE_S)

@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,8 +147,6 @@ class _Reader:
     """Drains the demo's output in a thread (a full pipe would stall it) into ``lines``."""
 
     def __init__(self, proc: subprocess.Popen, lines: list[str]) -> None:
-        import threading
-
         self._thread = threading.Thread(target=self._drain, args=(proc, lines), daemon=True)
         self._thread.start()
 
